@@ -1,0 +1,1 @@
+"""The Dash central station: pages, components, figures, theme and the live push."""

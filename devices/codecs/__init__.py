@@ -1,0 +1,1 @@
+"""Pure protocol codecs: bytes in, measurements out, no I/O."""

@@ -1,0 +1,72 @@
+"""Alarm priorities, active alarms and the events that make up the alarm log."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class Priority(enum.IntEnum):
+    """IEC 60601-1-8 priorities; the value orders them (higher is more urgent)."""
+
+    NONE = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def word(self) -> str:
+        return self.name.lower()
+
+
+class Kind(enum.StrEnum):
+    """Physiological alarms are about the patient; technical ones about the equipment."""
+
+    PHYSIOLOGICAL = "physiological"
+    TECHNICAL = "technical"
+
+
+class Transition(enum.StrEnum):
+    """What happened to an alarm; each one is a row in the alarm log."""
+
+    RAISED = "raised"
+    PRIORITY_CHANGED = "priority_changed"
+    CLEARED = "cleared"
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    """An alarm that is active now."""
+
+    id: str
+    room: str
+    vital: str  # a vital code, or "device" for the link to the monitor
+    kind: Kind
+    priority: Priority
+    message: str
+    since: datetime
+    value: float | None = None
+    limit: float | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_by is not None
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmEvent:
+    """One transition of one alarm, as written to the alarm log."""
+
+    alarm_id: str
+    room: str
+    vital: str
+    kind: Kind
+    priority: Priority
+    transition: Transition
+    message: str
+    at: datetime
+    value: float | None = None
+    limit: float | None = None

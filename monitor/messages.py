@@ -1,0 +1,44 @@
+"""Messages other than readings and alarm events that travel on the bus."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class LinkState(enum.StrEnum):
+    """The state of the link between ivmon and one bedside monitor."""
+
+    CONNECTING = "connecting"
+    OK = "ok"
+    SILENT = "silent"  # the port is open but nothing decodable arrives
+    LOST = "lost"  # the port could not be opened or went away
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    """A device adapter's word on its link, with a sentence a nurse or IT person understands."""
+
+    room: str
+    device: str
+    state: LinkState
+    at: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Published about once a second so time-based rules run even when no reading arrives."""
+
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    """A session began in a room."""
+
+    room: str
+    session_id: int
+    at: datetime
+    label: str = ""

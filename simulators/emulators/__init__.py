@@ -1,0 +1,1 @@
+"""Device emulators: each speaks one protocol's bytes for a simulated patient."""

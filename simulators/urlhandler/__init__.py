@@ -1,0 +1,1 @@
+"""pyserial URL handlers for simulated monitors (``sim://``), registered via an entry point."""
