@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, ClassVar
 
 import serial
@@ -88,7 +89,9 @@ class Device:
         backoff = BACKOFF_START
         while not stop.is_set():
             try:
-                port = open_port(self.url, **self.serial_settings)
+                # Wake at least twice per station second so polls keep their pace at any speed.
+                port = open_port(self.url, timeout=min(0.1, 0.5 / self.clock.speed),
+                                 **self.serial_settings)
             except PortError as exc:
                 self._set_state(publish, LinkState.LOST, str(exc))
                 stop.wait(backoff)
@@ -142,7 +145,9 @@ class Device:
                                     f"(port {describe(self.url)}).")
                 if time.monotonic() - last_tick >= min(1.0, 1.0 / self.clock.speed):
                     last_tick = time.monotonic()
-                    self._write(port, codec.tick(last_tick, silent_for))
+                    # Codecs pace polls and keep-alives in the station clock's seconds, so a
+                    # simulated session at --speed 30 polls once per simulated second.
+                    self._write(port, codec.tick(last_tick * self.clock.speed, silent_for))
         finally:
             self.counters.add(codec.stats)
             try:
@@ -156,8 +161,12 @@ class Device:
         received = self.clock.now()
         for m in measurements:
             self._seq += 1
+            device_time = m.device_time
+            if device_time is not None and device_time.tzinfo is None:
+                # A monitor's clock without a zone is taken to be this machine's local time.
+                device_time = device_time.astimezone(UTC)
             publish(Reading(room=self.room, device=self.id, code=m.code, value=m.value,
-                            received=received, device_time=m.device_time, quality=m.quality,
+                            received=received, device_time=device_time, quality=m.quality,
                             seq=self._seq))
         self.counters.readings += len(measurements)
 

@@ -68,8 +68,9 @@ class SessionModel:
         )
         self._noise = {"hr": 0.0, "spo2": 0.0, "rr": 0.0}
         self.elapsed = offset
-        # The first cuff measurement is at the session start (the baseline), then each cycle.
-        self._next_nibp = math.ceil(offset / nibp_cycle) * nibp_cycle if offset else 0.0
+        # The first cuff measurement is taken when the monitor starts (the baseline), then
+        # one each cycle.
+        self._next_nibp = offset
 
     def _ar(self, key: str, sd: float, keep: float = 0.9) -> float:
         # AR(1) noise: consecutive seconds resemble each other, as real trends do.

@@ -25,6 +25,7 @@ import tty
 from pathlib import Path
 from types import TracebackType
 
+from monitor.vitals import NIBP_CYCLE_SECONDS
 from simulators.emulators.base import Emulator
 from simulators.emulators.registry import make_emulator
 from simulators.physiology import SessionModel
@@ -47,12 +48,13 @@ class PtyMonitor:
 
     def __init__(self, protocol: str, scenario: str = "normal", seed: int = 0,
                  speed: float = 1.0, offset: float = 0.0, link_dir: Path | None = None,
-                 name: str | None = None, *, emulator: Emulator | None = None) -> None:
+                 name: str | None = None, *, emulator: Emulator | None = None,
+                 nibp_cycle: float = NIBP_CYCLE_SECONDS) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, not {speed!r}")
         self.protocol = protocol
         self.speed = float(speed)
-        self.model = SessionModel(scenario, seed, offset=offset)
+        self.model = SessionModel(scenario, seed, offset=offset, nibp_cycle=nibp_cycle)
         # A caller may bring its own emulator (a test's ASCII monitor, say) for a protocol
         # the registry has none for.
         self.emulator = emulator if emulator is not None else make_emulator(protocol)

@@ -79,8 +79,12 @@ from devices.codecs.intellivue_pdu import (
 from monitor.reading import Quality
 
 __all__ = [
+    "ASSOCIATION_RETRY",
+    "POLL_PERIOD",
     "SERIAL_SETTINGS",
+    "SILENCE_LIMIT",
     "IntellivueCodec",
+    "Link",
     "decode_float",
     "encode_float",
     "fcs",
@@ -243,8 +247,8 @@ class IntellivueCodec(Codec):
     def closing(self) -> bytes:
         was = self.link
         self.link = Link.CLOSED
-        if was is Link.IDLE:
-            return b""
+        if was in (Link.IDLE, Link.CLOSED):
+            return b""  # no association to release
         return frame_message(release_request())
 
     def pending_output(self) -> bytes:

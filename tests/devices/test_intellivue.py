@@ -554,3 +554,10 @@ def test_nibp_as_three_numerics_follows_the_same_rule():
     assert nibp_codes(decode(*parts, codec=codec)) == [
         ("nibp_sys", 118), ("nibp_dia", 76), ("nibp_mean", 90)]
     assert decode(*parts, codec=codec) == []
+
+
+def test_closing_twice_or_unassociated_sends_nothing():
+    codec = polling_codec()
+    assert codec.closing() == frame_message(release_request())
+    assert codec.closing() == b""
+    assert IntellivueCodec().closing() == b""
