@@ -63,6 +63,10 @@ def create_app(station: Station, push_interval: float = 0.2) -> tuple[Dash, Fast
 
     @asynccontextmanager
     async def lifespan(api: FastAPI):  # type: ignore[no-untyped-def]
+        # Dash 4.4's FastAPI catch-all route (every page but "/") skips the hook that finds
+        # the assets folder, so a screen opened straight at /room/r1 would get no live.js.
+        # Doing that set-up at start-up makes every page complete from the first request.
+        app._setup_server()
         push.start()
         async with inner(api) as state:
             yield state

@@ -36,7 +36,7 @@ def trend_figure(points: Mapping[str, Sequence[tuple[int, float]]], rules: Seque
             xs = [ms for ms, _ in points.get(code, ())]
             ys = [v for _, v in points.get(code, ())]
             episodic = BY_CODE[code].episodic
-            fig.add_trace(go.Scattergl(
+            fig.add_trace(go.Scatter(
                 x=xs, y=ys, name=BY_CODE[code].label,
                 mode="markers+lines" if episodic else "lines",
                 line={"color": VITAL_COLOURS[code], "width": 1.5,

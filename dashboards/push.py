@@ -8,6 +8,7 @@ when a device is silent. Each frame is serialised once and sent to every screen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -73,7 +74,8 @@ class LivePush:
         if spark:
             out["spark"] = {v.room: {c: _compact(live.sparkline(v.room, c, now))
                                      for c in ("hr", "spo2")} for v in views}
-        trend = self._trend_points()
+        # Trend points ride on the once-a-second full frame: a chart need not move faster.
+        trend = self._trend_points() if rooms is None else None
         if trend:
             out["trend"] = trend
         return out
@@ -103,10 +105,8 @@ class LivePush:
         assert self._wake is not None
         last_full = last_spark = 0.0
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
             self._wake.clear()
             if not self.clients:
                 self.station.live.take_changed()

@@ -3,6 +3,7 @@ counters and reports a silent or lost link; a protocol supplies only its codec."
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -110,10 +111,8 @@ class Device:
                 self._set_state(publish, LinkState.LOST,
                                 "The monitor adapter stopped unexpectedly; reconnecting.")
             finally:
-                try:
+                with contextlib.suppress(Exception):
                     port.close()
-                except Exception:
-                    pass
             if not stop.is_set():
                 stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
@@ -150,10 +149,9 @@ class Device:
                     self._write(port, codec.tick(last_tick * self.clock.speed, silent_for))
         finally:
             self.counters.add(codec.stats)
-            try:
+            # The port may already be gone; a release is a courtesy.
+            with contextlib.suppress(Exception):
                 self._write(port, codec.closing())
-            except Exception:
-                pass  # the port may already be gone; a release is a courtesy
         return got_data
 
     def _publish_readings(self, measurements: list[Measurement],

@@ -11,12 +11,15 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.errors import IvmonError
 from monitor.messages import DeviceStatus
 from monitor.reading import Quality, Reading
 from monitor.vitals import BY_CODE
+
+if TYPE_CHECKING:
+    from devices.codecs.base import Measurement
 
 AddCommon = Callable[[argparse.ArgumentParser], None]
 
@@ -171,7 +174,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_csv(measurements: list[Any]) -> int:
+def _write_csv(measurements: list[Measurement]) -> int:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     rows = 0

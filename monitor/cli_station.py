@@ -142,7 +142,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                        {r.id: SessionPlan() for r in config.rooms if r.device is not None})
 
 
-def demo_config(base: Config, rooms: int, speed: float, protocol: str) -> tuple[Config, dict[str, SessionPlan]]:
+def demo_config(base: Config, rooms: int, speed: float,
+                protocol: str) -> tuple[Config, dict[str, SessionPlan]]:
     """N simulated rooms, one scenario each in turn, on the demo database."""
     if not 1 <= rooms <= 256:
         raise ConfigError("command line", "--rooms", "a whole number from 1 to 256", rooms)

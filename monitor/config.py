@@ -110,16 +110,17 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
     if not 1 <= port <= 65535:
         raise ConfigError(source, "server.port", "a whole number from 1 to 65535", port)
     rooms = _parse_rooms(data.get("rooms", []), source)
+    defaults = Config()
     return Config(
         source=source,
-        station_name=values.get("station.name", Config.station_name),
+        station_name=values.get("station.name", defaults.station_name),
         data_dir=Path(values["storage.data_dir"]).expanduser()
         if "storage.data_dir" in values else DEFAULT_DATA_DIR,
         storage_url=values.get("storage.url", ""),
-        host=values.get("server.host", Config.host),
+        host=values.get("server.host", defaults.host),
         port=port,
-        alarm_profile=values.get("alarms.profile", Config.alarm_profile),
-        silence_seconds=float(values.get("alarms.silence_seconds", Config.silence_seconds)),
+        alarm_profile=values.get("alarms.profile", defaults.alarm_profile),
+        silence_seconds=float(values.get("alarms.silence_seconds", defaults.silence_seconds)),
         rooms=rooms,
     )
 
@@ -182,6 +183,9 @@ def apply_env(config: Config, env: Mapping[str, str] | None = None) -> Config:
                 raise ConfigError(f"environment variable {var}", var,
                                   "a whole number" if kind is int else "a text",
                                   env[var]) from None
+    if "port" in changes and not 1 <= changes["port"] <= 65535:
+        raise ConfigError("environment variable IVMON_PORT", "IVMON_PORT",
+                          "a whole number from 1 to 65535", env["IVMON_PORT"])
     unknown = sorted(k for k in env if k.startswith("IVMON_") and k not in _ENV
                      and k not in _OTHER_ENV)
     if unknown:
@@ -203,7 +207,8 @@ def load(path: str | os.PathLike[str] | None, env: Mapping[str, str] | None = No
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(file), "file", "an existing file (run 'ivmon init' to write one)")
+        raise ConfigError(str(file), "file",
+                          "an existing file (run 'ivmon init' to write one)") from None
     except OSError as exc:
         raise ConfigError(str(file), "file", f"a readable file ({exc.strerror})") from exc
     try:

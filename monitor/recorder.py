@@ -59,7 +59,9 @@ class Recorder:
             row = {
                 "room": message.room, "device": message.device, "seq": message.seq,
                 "code": message.code,
-                "value": message.value if message.usable and math.isfinite(message.value) else None, "quality": str(message.quality),
+                "value": message.value
+                if message.usable and math.isfinite(message.value) else None,
+                "quality": str(message.quality),
                 "received_ms": to_ms(message.received),
                 "device_ms": to_ms(message.device_time) if message.device_time else None,
                 "session_id": self._sessions.get(message.room),
@@ -80,7 +82,7 @@ class Recorder:
             "alarm_id": event.alarm_id, "room": event.room, "vital": event.vital,
             "kind": str(event.kind), "priority": event.priority.word,
             "transition": str(event.transition), "message": event.message,
-            "value": event.value, "limit": event.limit, "at_ms": to_ms(event.at),
+            "value": event.value, "limit_value": event.limit, "at_ms": to_ms(event.at),
             "session_id": self._sessions.get(event.room),
         }
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 FRESH_SECONDS = 10.0  # a streamed value older than this is stale, never shown as current
 NIBP_CYCLE_SECONDS = 300.0  # the default cuff cycle (CLINICAL.md: NIBP about every 5 min)
 

@@ -1,1 +1,1 @@
-"""Simulated treatment rooms: physiology models, scenarios, and emulators that speak device bytes."""
+"""Simulated rooms: physiology models, scenarios, and emulators that speak device bytes."""

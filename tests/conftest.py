@@ -54,12 +54,16 @@ def postgres_url() -> Iterator[str]:
         require_service("PostgreSQL", f"IVMON_TEST_DATABASE_URL is not a URL ({exc})")
     where = url.render_as_string(hide_password=True)
     schema = f"ivmon_test_{uuid.uuid4().hex[:10]}"
+    admin = None
     try:
         admin = create_engine(url, connect_args={"connect_timeout": 3})
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:
+        if admin is not None:
+            admin.dispose()
         require_service("PostgreSQL", f"cannot connect to {where} ({_first_line(exc)})")
+    assert admin is not None
     test_url = url.update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield test_url.render_as_string(hide_password=False)

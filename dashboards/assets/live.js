@@ -8,7 +8,6 @@
   var lastFrameAt = 0;
   var subscribed = null;
   var userZoomed = false;
-  var ourRelayout = false;
   var state = { frames: 0, connected: false, seq: 0 };
   window.ivmonLive = state;
 
@@ -111,7 +110,7 @@
   }
 
   function drawSpark(canvas, series) {
-    var w = canvas.clientWidth, h = canvas.clientHeight;
+    var w = Math.floor(canvas.clientWidth), h = Math.floor(canvas.clientHeight);
     if (!w || !h) { return; }
     if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
     var ctx = canvas.getContext("2d");
@@ -134,13 +133,30 @@
     });
   }
 
-  function extendTrend(trend) {
+  function trendGraph() {
+    var gd = document.querySelector("[data-room-page] #room-trend .js-plotly-plot");
+    if (!gd || !gd.data || !window.Plotly) { return null; }
+    if (!gd._ivmonWatched) {
+      gd._ivmonWatched = true;
+      gd.on("plotly_relayout", function (e) {
+        if (e["xaxis.range[0]"] || e["xaxis.range"]) { userZoomed = true; }
+        if (e["xaxis.autorange"]) { userZoomed = false; }
+      });
+    }
+    return gd;
+  }
+
+  function updateTrend(trend, nowIso) {
+    // One redraw a second: slide the 60-minute window and append the new points together.
+    var gd = trendGraph();
+    if (!gd) { return; }
     var page = document.querySelector("[data-room-page]");
-    if (!page || !window.Plotly) { return; }
-    var roomId = page.getAttribute("data-room-page");
-    var pts = trend[roomId];
-    var gd = page.querySelector("#room-trend .js-plotly-plot");
-    if (!pts || !gd || !gd.data) { return; }
+    var pts = (trend || {})[page.getAttribute("data-room-page")] || {};
+    if (!userZoomed && nowIso) {
+      var now = new Date(nowIso).getTime();
+      gd.layout.xaxis.range = [now - 3600000, now];
+      gd.layout.xaxis.autorange = false;
+    }
     var codes = page.getAttribute("data-trend-codes").split(",");
     var xs = [], ys = [], idx = [];
     codes.forEach(function (code, i) {
@@ -149,24 +165,11 @@
       xs.push(pts[code].map(function (p) { return p[0]; }));
       ys.push(pts[code].map(function (p) { return p[1]; }));
     });
-    if (idx.length) { window.Plotly.extendTraces(gd, { x: xs, y: ys }, idx, 4200); }
-  }
-
-  function slideTrend(nowIso) {
-    var gd = document.querySelector("[data-room-page] #room-trend .js-plotly-plot");
-    if (!gd || !window.Plotly || userZoomed) { return; }
-    if (!gd._ivmonWatched) {
-      gd._ivmonWatched = true;
-      gd.on("plotly_relayout", function (e) {
-        if (!ourRelayout && (e["xaxis.range[0]"] || e["xaxis.range"])) { userZoomed = true; }
-        if (e["xaxis.autorange"]) { userZoomed = false; }
-      });
+    if (idx.length) {
+      window.Plotly.extendTraces(gd, { x: xs, y: ys }, idx, 4200);
+    } else if (!userZoomed) {
+      window.Plotly.relayout(gd, { "xaxis.range": gd.layout.xaxis.range });
     }
-    var now = new Date(nowIso).getTime();
-    ourRelayout = true;
-    window.Plotly.relayout(gd, { "xaxis.range": [now - 3600000, now] }).then(function () {
-      ourRelayout = false;
-    });
   }
 
   function apply(frame) {
@@ -182,10 +185,9 @@
       for (var sid in frame.spark) { lastFrame.spark[sid] = frame.spark[sid]; }
       drawSparks();
     }
-    if (frame.trend) { extendTrend(frame.trend); }
     if (frame.full) {
       setText(document.getElementById("station-clock"), frame.now.substr(11, 8));
-      slideTrend(frame.now);
+      updateTrend(frame.trend, frame.now);
     }
     var storage = frame.storage_problem;
     if (state.connected) {

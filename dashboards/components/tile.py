@@ -80,9 +80,10 @@ def tile(view: RoomView, now: datetime) -> html.Div:
                      href=f"/room/{view.room}", className="tile-head"),
             html.Div([_numeric(code, frame) for code in TILE_VITALS], className="numerics"),
             html.Div(
-                [html.Span("NIBP", className="label"), html.Span(parts, className="value"),
-                 html.Span("mmHg", className="unit"),
-                 html.Span(nibp_frame["age"], className="age", **{"data-field": "nibp-age"})],
+                [html.Div([html.Span("NIBP mmHg", className="label"),
+                           html.Span(nibp_frame["age"], className="age",
+                                     **{"data-field": "nibp-age"})], className="nibp-head"),
+                 html.Span(parts, className="value")],
                 className="nibp", **{"data-stale": str(nibp_frame["stale"]).lower()}),
             html.Canvas(className="spark", **{"data-spark": view.room,
                                               "title": "HR (green) and SpO2 (blue), 10 min"}),

@@ -50,22 +50,34 @@ class AsciiCodec(Codec):
         self.terminator = terminator
         self.scale = dict(scale or {})
         self._buffer = bytearray()
+        # After a run longer than a line, everything up to the next terminator is the rest
+        # of that run: the bytes just before the terminator are a fragment, never a line.
+        self._skipping = False
 
     def feed(self, data: bytes) -> list[Measurement]:
         self.stats.bytes += len(data)
         self._buffer += data
         out: list[Measurement] = []
+        limit = min(MAX_LINE, MAX_BUFFER)
         while True:
             end = self._buffer.find(self.terminator)
             if end < 0:
                 break
-            line = bytes(self._buffer[:end])
+            line = bytes(self._buffer[:end]) if not self._skipping and end <= limit else None
             del self._buffer[:end + len(self.terminator)]
-            out += self._line(line)
-        if len(self._buffer) > min(MAX_LINE, MAX_BUFFER):
-            # No terminator in a line's worth of bytes: skip to the newest data.
+            if self._skipping:
+                self._skipping = False  # the end of the overlong run: decode from here on
+            elif line is None:
+                self.stats.resyncs += 1  # a whole overlong run in one read: garbage too
+            else:
+                out += self._line(line)
+        if len(self._buffer) > limit and not self._skipping:
+            # No terminator in a line's worth of bytes: skip to the next terminator.
             self.stats.resyncs += 1
-            del self._buffer[:-len(self.terminator)]
+            self._skipping = True
+        if self._skipping:
+            # Keep only what may be the start of a terminator split across reads.
+            del self._buffer[:max(0, len(self._buffer) - (len(self.terminator) - 1))]
         return out
 
     def _line(self, raw: bytes) -> list[Measurement]:

@@ -46,7 +46,8 @@ class Codec(ABC):
     """Base of every protocol codec.
 
     A device adapter calls ``opening()`` once after the port opens and writes what it
-    returns, ``feed()`` with every chunk of bytes read (then writes ``pending_output()``), ``tick()`` about once a second
+    returns, ``feed()`` with every chunk of bytes read (then writes ``pending_output()``),
+    ``tick()`` about once a second
     (writing what it returns: polls, keep-alives, repeated requests), and ``closing()``
     before it closes the port.
     """

@@ -159,7 +159,8 @@ class DatexCodec(Codec):
     """Decodes the basic displayed values of an S/5-family monitor (S/5, CARESCAPE B-series).
 
     ``stats.frames`` counts every complete frame; those failing the checksum also count in
-    ``checksum_errors`` and those with a bad length or layout in ``dropped``.
+    ``checksum_errors`` and those with a bad length or layout in ``dropped``; so does each
+    value outside its vital's bounds, which is left out (sentinels just give no value).
 
     Choices the spec leaves to the reader:
     - rr is the capnograph's rate (co2.rr); the ECG impedance rate stands in only when the
@@ -260,9 +261,25 @@ class DatexCodec(Codec):
             "etco2": _etco2(co2.value(0), co2.value(3)),
             "temp": _scaled(t1.value(0), 100),
         }
-        out = [_measurement(code, value, when) for code, value in values.items()
-               if value is not None]
+        out = self._measurements([(code, value) for code, value in values.items()
+                                  if value is not None], when)
         return out + self._nibp(basic, when)
+
+    def _measurements(self, values: list[tuple[str, float]],
+                      when: datetime) -> list[Measurement]:
+        """Measurements of the values inside their vital's bounds; each other one is dropped.
+
+        A value outside what a body can show is a fault or damage the checksum missed: it is
+        counted in ``stats.dropped`` and never reported, not even as invalid.
+        """
+        out: list[Measurement] = []
+        for code, value in values:
+            vital = BY_CODE[code]
+            if vital.low <= value <= vital.high:
+                out.append(Measurement(code, float(round(value, 2)), Quality.VALID, when))
+            else:
+                self.stats.dropped += 1
+        return out
 
     def _nibp(self, basic: bytes, when: datetime) -> list[Measurement]:
         """Report the cuff result once, in the record where it first appears.
@@ -292,8 +309,8 @@ class DatexCodec(Codec):
         if not is_new:
             return []
         codes = ("nibp_sys", "nibp_dia", "nibp_mean")
-        return [_measurement(code, raw_value / 100, when) for code, raw_value in zip(
-            codes, triple, strict=True)]
+        return self._measurements([(code, raw_value / 100) for code, raw_value in zip(
+            codes, triple, strict=True)], when)
 
 
 def _scaled(raw: int | None, divisor: int) -> float | None:
@@ -305,11 +322,3 @@ def _etco2(raw_et: int | None, raw_ambient: int | None) -> float | None:
         return None
     ambient = raw_ambient / 10 if raw_ambient is not None and raw_ambient > 0 else None
     return raw_et / 10000 * (ambient or STANDARD_PRESSURE_MMHG)
-
-
-def _measurement(code: str, value: float, when: datetime) -> Measurement:
-    vital = BY_CODE[code]
-    if not vital.low <= value <= vital.high:
-        # Outside what a body can show: a device fault, reported as invalid, never a value.
-        return Measurement(code, float("nan"), Quality.INVALID, when)
-    return Measurement(code, float(round(value, 2)), Quality.VALID, when)

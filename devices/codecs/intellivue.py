@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,6 +78,7 @@ from devices.codecs.intellivue_pdu import (
     read_compound,
 )
 from monitor.reading import Quality
+from monitor.vitals import BY_CODE
 
 __all__ = [
     "ASSOCIATION_RETRY",
@@ -388,8 +390,7 @@ class IntellivueCodec(Codec):
         self._last_nibp = key
         return True
 
-    @staticmethod
-    def _measurement(value: NuObsValue, device_time: datetime | None) -> list[Measurement]:
+    def _measurement(self, value: NuObsValue, device_time: datetime | None) -> list[Measurement]:
         numeric = NUMERICS.get(value.physio_id)
         number = value.value
         if numeric is None or number is None:
@@ -397,4 +398,14 @@ class IntellivueCodec(Codec):
         convert = numeric.units.get(value.unit)
         if convert is None:
             return []
-        return [Measurement(numeric.code, convert(number), _quality(value.state), device_time)]
+        quality = _quality(value.state)
+        if quality is Quality.INVALID:
+            # The monitor stands behind no number: carry none, so none can be shown.
+            return [Measurement(numeric.code, math.nan, quality, device_time)]
+        number = convert(number)
+        vital = BY_CODE[numeric.code]
+        if not (math.isfinite(number) and vital.low <= number <= vital.high):
+            # Outside what a body can show: damage the FCS did not catch, never a reading.
+            self.stats.dropped += 1
+            return []
+        return [Measurement(numeric.code, number, quality, device_time)]

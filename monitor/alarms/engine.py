@@ -60,6 +60,12 @@ class AlarmEngine:
         room = self._room(reading.room)
         at = reading.received
         if not reading.usable:
+            # No valid value: a condition cannot be said to hold through it, so pending
+            # condition delays start again when valid values return.
+            for _key, group in self._groups(reading.room, room, reading.code):
+                for state in group.states.values():
+                    if not state.met:
+                        state.since = None
             return self._invalid(reading.room, room, reading.code, at)
         events = self._valid_again(reading.room, room, reading.code, at)
         vital = BY_CODE[reading.code]
@@ -67,8 +73,7 @@ class AlarmEngine:
             # The session's first cuff measurement is its baseline (CLINICAL.md).
             room.baseline[reading.code] = reading.value
         baseline = room.baseline.get(reading.code)
-        for (code, _side), group in self._groups(reading.room, room, reading.code):
-            assert code == reading.code
+        for _key, group in self._groups(reading.room, room, reading.code):
             group.last_value = reading.value
             for i, rule in enumerate(group.rules):
                 self._judge(group.states.setdefault(i, _RuleState()), rule, reading.value,
@@ -80,7 +85,8 @@ class AlarmEngine:
         room = self._room(status.room)
         key = f"{DEVICE}:{status.device}"
         if status.state in (LinkState.SILENT, LinkState.LOST):
-            message = status.detail or f"No data from the monitor for {self.profile.silence_seconds:g} s"
+            message = status.detail or (
+                f"No data from the monitor for {self.profile.silence_seconds:g} s")
             return self._raise_technical(status.room, room, key, DEVICE, message,
                                          self.profile.silence_priority, status.at)
         if status.state is LinkState.OK:
@@ -109,15 +115,15 @@ class AlarmEngine:
         """Set a room's baseline for a vital explicitly (a dedicated baseline measurement)."""
         self._room(room).baseline[code] = value
 
-    def reset_room(self, room: str) -> list[AlarmEvent]:
-        """Forget a room's baselines and clear its alarms: a new session begins."""
+    def reset_room(self, room: str, at: datetime) -> list[AlarmEvent]:
+        """Forget a room's baselines and clear its alarms at ``at``: a new session begins."""
         events: list[AlarmEvent] = []
         state = self._rooms.pop(room, None)
         if state is None:
             return events
         for alarm in [g.alarm for g in state.groups.values()] + list(state.technical.values()):
             if alarm is not None:
-                events.append(_event(alarm, Transition.CLEARED, alarm.since))
+                events.append(_event(alarm, Transition.CLEARED, at))
         return events
 
     # -- queries --------------------------------------------------------------------
@@ -183,6 +189,11 @@ class AlarmEngine:
                                   message=rule.message(value, baseline),
                                   limit=rule.threshold(baseline))
             return [_event(group.alarm, Transition.PRIORITY_CHANGED, at)]
+        if rule.episodic and value != alarm.value:
+            # Each cuff measurement is news: the alarm text follows the newest value.
+            group.alarm = replace(alarm, value=value, message=rule.message(value, baseline),
+                                  limit=rule.threshold(baseline))
+            return [_event(group.alarm, Transition.UPDATED, at)]
         return []
 
     def _invalid(self, room_id: str, room: _Room, code: str, at: datetime) -> list[AlarmEvent]:

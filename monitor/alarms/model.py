@@ -32,6 +32,7 @@ class Transition(enum.StrEnum):
 
     RAISED = "raised"
     PRIORITY_CHANGED = "priority_changed"
+    UPDATED = "updated"  # a new cuff measurement kept the alarm: new value, same priority
     CLEARED = "cleared"
 
 

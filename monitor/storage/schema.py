@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def to_ms(when: datetime) -> int:
-    return int(round(when.timestamp() * 1000))
+    return round(when.timestamp() * 1000)
 
 
 def from_ms(ms: int) -> datetime:

@@ -86,7 +86,8 @@ def test_disconnected_room_turns_stale_then_recovers(browser, demo: DemoServer) 
 def test_room_page_trends_grow_live(browser, demo: DemoServer) -> None:
     browser.get(demo.url)
     wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, ".tile[data-room] .tile-head"), 20)
-    browser.find_element(By.CSS_SELECTOR, f'.tile[data-room="{HYPERTENSION_ROOM}"] .tile-head').click()
+    room_link = f'.tile[data-room="{HYPERTENSION_ROOM}"] .tile-head'
+    browser.find_element(By.CSS_SELECTOR, room_link).click()
     wait_until(lambda: browser.current_url.endswith(f"/room/{HYPERTENSION_ROOM}"), 10)
     count = ("var gd=document.querySelector('#room-trend .js-plotly-plot');"
              "return gd && gd.data ? gd.data[0].x.length : -1;")

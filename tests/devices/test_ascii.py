@@ -164,9 +164,6 @@ def test_the_buffer_stays_bounded_without_a_terminator() -> None:
     assert values(codec.feed(b"HR=75\n")) == [("hr", 75)]
 
 
-@pytest.mark.xfail(strict=True, reason="bug in devices/codecs/ascii.py: after an overflow the "
-                   "codec keeps the buffer's tail and decodes the fragment before the next "
-                   "terminator as a whole line; it should skip to the next terminator")
 def test_the_fragment_left_by_an_overflow_is_never_decoded() -> None:
     codec = AsciiCodec([r"^(?P<hr>\d+)$"], b"\r\n")
     # A run of garbage with no terminator ends in the digits "172"; the overflow keeps the
@@ -175,12 +172,22 @@ def test_the_fragment_left_by_an_overflow_is_never_decoded() -> None:
     assert codec.feed(b"\r\n") == []
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 100, 5000])
+def test_an_overlong_run_is_skipped_to_its_terminator_whatever_the_reads(chunk: int) -> None:
+    codec = AsciiCodec([r"HR=(?P<hr>\d+)"], b"\r\n")
+    wire = b"HR=71\r\n" + b"#" * 3000 + b"HR=99\r" + b"\nHR=72\r\n"
+    got = [m for i in range(0, len(wire), chunk) for m in codec.feed(wire[i:i + chunk])]
+    assert values(got) == [("hr", 71), ("hr", 72)]  # HR=99 ends the overlong run: garbage
+    assert codec.stats.resyncs == 1
+    assert len(codec._buffer) <= MAX_LINE
+
+
 @settings(max_examples=300, deadline=None)
 @given(chunks=st.lists(st.binary(max_size=3000), max_size=20),
        terminator=st.sampled_from([b"\n", b"\r\n", b";", b"\x03"]))
 def test_any_bytes_never_raise_and_never_yield_an_impossible_value(
         chunks: list[bytes], terminator: bytes) -> None:
-    codec = AsciiCodec(SPACELABS_LIKE + [r"T=(?P<temp>[-+0-9.eE]+)"], terminator,
+    codec = AsciiCodec([*SPACELABS_LIKE, r"T=(?P<temp>[-+0-9.eE]+)"], terminator,
                        scale={"temp": 0.1})
     for chunk in chunks:
         for m in codec.feed(chunk):

@@ -405,9 +405,27 @@ def test_sentinels_and_inactive_groups_give_no_measurement() -> None:
     assert by_code(got) == {"temp": 37.0}
 
 
-def test_out_of_range_value_is_reported_invalid() -> None:
-    got = DatexCodec().feed(record_frame({"t1": Group(ON, 0, (9000,))}))  # 90 degC
-    assert [(m.code, m.quality) for m in got] == [("temp", Quality.INVALID)]
+def test_out_of_range_values_are_counted_and_dropped() -> None:
+    codec = DatexCodec()
+    got = codec.feed(record_frame({
+        "t1": Group(ON, 0, (9000,)),  # 90 degC
+        "spo2": Group(ON, 0, (10500, 400, 0, 0)),  # 105 %, pr 400
+        "ecg": Group(ON, 0, (-5, 0, 0, 0, 15)),  # hr -5, rr 15
+        "nibp": Group(ON, 0, (12000, -100, 9300, DATA_INVALID)),  # dia -1 mmHg
+    }))
+    assert [(m.code, m.value, m.quality) for m in got] == [
+        ("rr", 15.0, Quality.VALID), ("nibp_sys", 120.0, Quality.VALID),
+        ("nibp_mean", 93.0, Quality.VALID)]
+    assert codec.stats.dropped == 5 and codec.stats.checksum_errors == 0
+    assert codec.stats.measurements == 3
+
+
+def test_sentinels_are_neither_reported_nor_counted_as_dropped() -> None:
+    codec = DatexCodec()
+    got = codec.feed(record_frame({"t1": Group(ON, 0, (-32001,)),
+                                   "spo2": Group(ON, 0, (DATA_INVALID, 70, 0, 0))}))
+    assert by_code(got) == {"pr": 70.0}
+    assert codec.stats.dropped == 0
 
 
 def test_tick_asks_again_after_silence_at_most_every_ten_seconds() -> None:
@@ -478,5 +496,6 @@ def test_emulator_survives_absurd_model_values() -> None:
     # Numbers the record cannot hold go out as the monitor's "no value", never clamped.
     assert codec.feed(wire) == []
     assert codec.stats.frames == 1 and codec.stats.dropped == 0
-    got = codec.feed(emulator.emit(sample(5, {"temp": -300.0})))
-    assert [(m.code, m.quality) for m in got] == [("temp", Quality.INVALID)]
+    # -300 degC fits the record but no body: dropped and counted, not shown even as invalid.
+    assert codec.feed(emulator.emit(sample(5, {"temp": -300.0}))) == []
+    assert codec.stats.dropped == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -152,6 +153,23 @@ def test_abort_sequence_drops_the_frame():
     assert stats.dropped == 1
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1000])
+def test_deframer_counters_hold_for_any_chunking(chunk):
+    special = frame(b"\xc0\x7d\xc1\x7d\x7d")  # every byte of the payload escaped
+    wire = (b"noise" + frame(b"x" * 40)[:20] + special  # a frame cut short by a BOF
+            + b"\x01\x02" + b"\xc0" + b"y" * 30 + b"\xc1"  # oversized for max_frame=16
+            + b"zz" + frame(b"ok") + b"\xc0ab\x7d\xc1" + frame(b"ok")[:-3] + b"\x00\x00\xc1")
+    stats = CodecStats()
+    deframer = Deframer(stats, max_frame=16)
+    out = []
+    for i in range(0, len(wire), chunk):
+        out += deframer.feed(wire[i:i + chunk])
+    assert out == [b"\xc0\x7d\xc1\x7d\x7d", b"ok"]
+    # noise, the cut frame, the noise before the oversized frame, the oversized frame and
+    # what follows it up to the next BOF: four runs of skipped bytes.
+    assert (stats.frames, stats.resyncs, stats.dropped, stats.checksum_errors) == (2, 4, 1, 1)
+
+
 # --- PDUs -------------------------------------------------------------------------------
 
 def test_association_request_layout():
@@ -230,7 +248,47 @@ def decode(*observations, codec=None, **kwargs):
 ])
 def test_measurement_state_sets_quality(state, quality):
     [m] = decode([numeric(pdu.NOM_PULS_OXIM_SAT_O2, 96, pdu.NOM_DIM_PERCENT, state)])
-    assert (m.code, m.value, m.quality) == ("spo2", 96.0, quality)
+    assert (m.code, m.quality) == ("spo2", quality)
+    if quality is Quality.INVALID:
+        assert math.isnan(m.value)  # an invalid measurement carries no number to mistake
+    else:
+        assert m.value == 96.0
+
+
+def test_invalid_state_carries_nan_whatever_number_came_with_it():
+    codec = IntellivueCodec()
+    ms = decode([numeric(pdu.NOM_ECG_CARD_BEAT_RATE, 72, pdu.NOM_DIM_BEAT_PER_MIN,
+                         pdu.MS_UNAVAILABLE)],
+                [numeric(pdu.NOM_PULS_OXIM_SAT_O2, 9.6e65, pdu.NOM_DIM_PERCENT, pdu.MS_INVALID)],
+                codec=codec)
+    assert [(m.code, m.quality) for m in ms] == [("hr", Quality.INVALID),
+                                                  ("spo2", Quality.INVALID)]
+    assert all(math.isnan(m.value) for m in ms)
+    assert codec.stats.dropped == 0
+
+
+@pytest.mark.parametrize(("physio", "value", "unit", "state"), [
+    (pdu.NOM_PULS_OXIM_SAT_O2, 9.6e65, pdu.NOM_DIM_PERCENT, 0),  # a damaged exponent
+    (pdu.NOM_PULS_OXIM_SAT_O2, 101, pdu.NOM_DIM_PERCENT, 0),
+    (pdu.NOM_ECG_CARD_BEAT_RATE, -5, pdu.NOM_DIM_BEAT_PER_MIN, 0),
+    (pdu.NOM_ECG_CARD_BEAT_RATE, 400, pdu.NOM_DIM_BEAT_PER_MIN, pdu.MS_QUESTIONABLE),
+    (pdu.NOM_TEMP, 200, pdu.NOM_DIM_FAHR, 0),  # 93 degC once converted
+    (pdu.NOM_AWAY_CO2_ET, 25, pdu.NOM_DIM_KILO_PASCAL, 0),  # 188 mmHg once converted
+])
+def test_values_outside_the_bounds_are_counted_and_dropped(physio, value, unit, state):
+    codec = IntellivueCodec()
+    ms = decode([numeric(physio, value, unit, state)],
+                [numeric(pdu.NOM_PLETH_PULS_RATE, 71, pdu.NOM_DIM_BEAT_PER_MIN)], codec=codec)
+    assert [(m.code, m.value) for m in ms] == [("pr", 71.0)]  # the good value still comes
+    assert codec.stats.dropped == 1 and codec.stats.checksum_errors == 0
+    assert codec.stats.measurements == 1
+
+
+def test_nibp_part_outside_the_bounds_is_dropped():
+    codec = IntellivueCodec()
+    ms = decode(nibp((420, 80, 93), stamp=T0, rel=1), codec=codec)
+    assert nibp_codes(ms) == [("nibp_dia", 80), ("nibp_mean", 93)]
+    assert codec.stats.dropped == 1
 
 
 @pytest.mark.parametrize("raw", [pdu.FLOAT_NAN, pdu.FLOAT_NRES, pdu.FLOAT_POS_INF,

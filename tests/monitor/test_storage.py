@@ -198,8 +198,6 @@ def test_alarm_events_are_committed_before_the_next_listener_sees_them(db: Engin
     assert len({r.alarm_id for r in rows}) == 1
 
 
-@pytest.mark.xfail(reason="BUG: the recorder's alarm row uses the key 'limit' but the column "
-                   "is 'limit_value', so every alarm log row loses its limit", strict=True)
 def test_the_alarm_log_keeps_the_limit(db: Engine, room: str) -> None:
     recorder = Recorder(db)
     recorder.on_message(alarm_event(room, "with-limit"), Bus())
