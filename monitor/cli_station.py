@@ -21,6 +21,7 @@ EXAMPLE = Path(__file__).with_name("example_config.toml")
 
 # The demo gives each room a scenario in turn, started far enough in that something happens
 # within the first minutes (patients arrive at different times in a real clinic, too).
+SERIAL_PROTOCOLS = ("sim", "datex", "intellivue")
 DEMO_SCENARIOS: tuple[tuple[str, float], ...] = (
     ("normal", 600), ("hypertension", 1800), ("bradycardia", 200), ("desaturation", 240),
     ("probe_off", 60), ("disconnect", 60), ("normal", 1500), ("hypertension", 2100),
@@ -46,8 +47,11 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
                    help="how much faster than real time (default 1)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
-    p.add_argument("--protocol", default="sim", choices=("sim", "datex", "intellivue"),
-                   help="the bytes the simulated monitors speak (default sim)")
+    p.add_argument("--protocol", choices=SERIAL_PROTOCOLS,
+                   help="the bytes the simulated monitors speak (default sim; with --serial "
+                        "the rooms take datex, intellivue and sim in turn)")
+    p.add_argument("--serial", action="store_true",
+                   help="run each simulated monitor on a pseudo-terminal, read as a real tty")
     p.add_argument("--seconds", type=float, default=0,
                    help="stop after this many seconds (default: run until Ctrl-C)")
     p.set_defaults(func=cmd_demo)
@@ -142,9 +146,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
                        {r.id: SessionPlan() for r in config.rooms if r.device is not None})
 
 
-def demo_config(base: Config, rooms: int, speed: float,
-                protocol: str) -> tuple[Config, dict[str, SessionPlan]]:
-    """N simulated rooms, one scenario each in turn, on the demo database."""
+def demo_config(base: Config, rooms: int, speed: float, protocol: str,
+                ports: list[str] | None = None,
+                protocols: list[str] | None = None) -> tuple[Config, dict[str, SessionPlan]]:
+    """N simulated rooms, one scenario each in turn, on the demo database.
+
+    ``ports`` and ``protocols`` replace the ``sim://`` URLs when the monitors run on ptys.
+    """
     if not 1 <= rooms <= 256:
         raise ConfigError("command line", "--rooms", "a whole number from 1 to 256", rooms)
     if speed <= 0:
@@ -155,8 +163,11 @@ def demo_config(base: Config, rooms: int, speed: float,
         room_id = f"r{i + 1}"
         url = (f"sim://ketamine?scenario={scenario}&seed={i + 1}&speed={speed:g}"
                f"&offset={offset:g}&protocol={protocol}")
+        room_protocol = protocols[i] if protocols else protocol
+        if ports:
+            url = ports[i]
         room_configs.append(RoomConfig(room_id, f"Room {i + 1}",
-                                       DeviceConfig(protocol, url, f"{room_id}-sim")))
+                                       DeviceConfig(room_protocol, url, f"{room_id}-sim")))
         plans[room_id] = SessionPlan(label=scenario.replace("_", " "), elapsed_seconds=offset)
     storage = base.storage_url or f"sqlite:///{base.data_dir / 'demo.db'}"
     return replace(base, rooms=tuple(room_configs), storage_url=storage,
@@ -165,7 +176,28 @@ def demo_config(base: Config, rooms: int, speed: float,
 
 def cmd_demo(args: argparse.Namespace) -> int:
     base = load_config(args)
-    config, plans = demo_config(base, args.rooms, args.speed, args.protocol)
-    clock = ScaledClock(args.speed)
-    station = Station(config, build_devices(config, clock), clock=clock)
-    return run_station(config, station, plans, seconds=args.seconds)
+    if not args.serial:
+        config, plans = demo_config(base, args.rooms, args.speed, args.protocol or "sim")
+        clock = ScaledClock(args.speed)
+        station = Station(config, build_devices(config, clock), clock=clock)
+        return run_station(config, station, plans, seconds=args.seconds)
+    from simulators.pty import PtyMonitor
+
+    protocols = [args.protocol or SERIAL_PROTOCOLS[(i + 1) % 3] for i in range(args.rooms)]
+    monitors = []
+    try:
+        for i, protocol in enumerate(protocols):
+            scenario, offset = DEMO_SCENARIOS[i % len(DEMO_SCENARIOS)]
+            monitors.append(PtyMonitor(protocol, scenario, seed=i + 1, speed=args.speed,
+                                       offset=offset, name=f"room{i + 1}").start())
+        config, plans = demo_config(base, args.rooms, args.speed, "sim",
+                                    ports=[str(m.path) for m in monitors], protocols=protocols)
+        for room, monitor, protocol in zip(config.rooms, monitors, protocols, strict=True):
+            print(f"{room.name}: simulated {protocol} monitor on {monitor.path} "
+                  f"-> {monitor.slave_path}")
+        clock = ScaledClock(args.speed)
+        station = Station(config, build_devices(config, clock), clock=clock)
+        return run_station(config, station, plans, seconds=args.seconds)
+    finally:
+        for monitor in monitors:
+            monitor.close()
