@@ -45,7 +45,9 @@ new MutationObserver(function (ms) {
     var el = m.target.nodeType === 3 ? m.target.parentNode : m.target;
     var v = el && el.closest && el.closest('[data-vital="hr"]');
     var t = v && v.closest('.tile');
-    if (t) { window.__lat.push([t.getAttribute('data-room'), v.querySelector('.value').textContent, now]); }
+    if (t) {
+      window.__lat.push([t.getAttribute('data-room'), v.querySelector('.value').textContent, now]);
+    }
   });
 }).observe(document.body, {childList: true, subtree: true, characterData: true});
 """

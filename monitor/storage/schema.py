@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Float, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -21,6 +21,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
         "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
     })
 
 
@@ -79,5 +80,111 @@ class SessionRow(Base):
     profile: Mapped[str] = mapped_column(String(32), default="")
     started_ms: Mapped[int] = mapped_column(BigInteger)
     ended_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # 0002: what a clinic records about a session (the patient is a label, MRN optional).
+    mrn: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    weight_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dose_mg_per_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    duration_min: Mapped[float | None] = mapped_column(Float, nullable=True)
+    baseline_sys: Mapped[float | None] = mapped_column(Float, nullable=True)
+    baseline_dia: Mapped[float | None] = mapped_column(Float, nullable=True)
+    discharged_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    started_by: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(32), default="live")  # live, import, demo
 
     __table_args__ = (Index(None, "room", "started_ms"),)
+
+
+# -- accounts, security and audit (0002) ----------------------------------------------------
+
+
+class UserRow(Base):
+    """A person who signs in; the password is stored only as a slow hash."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # viewer, nurse or admin
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    password_changed_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class TokenRow(Base):
+    """An API token (for a user) or a kiosk link token (read-only wall screen)."""
+
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # api or kiosk
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    label: Mapped[str] = mapped_column(String(64), default="")
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    revoked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class AuditRow(Base):
+    """One entry of the append-only audit log; each holds the hash of the one before."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str] = mapped_column(String(128), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")  # JSON
+    address: Mapped[str] = mapped_column(String(64), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- alarm system (0002) --------------------------------------------------------------------
+
+
+class ProfileRow(Base):
+    """An alarm profile as a clinic edited it; rules are JSON (monitor.alarms.rules)."""
+
+    __tablename__ = "alarm_profiles"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(64))
+    rules_json: Mapped[str] = mapped_column(Text)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SettingRow(Base):
+    """A clinic-wide setting (latching, escalation time, webhook URL) as JSON."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_json: Mapped[str] = mapped_column(Text)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LimitOverrideRow(Base):
+    """A nurse's limit change for one session, with who and why."""
+
+    __tablename__ = "limit_overrides"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(Integer, index=True)
+    rule_json: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    by_user: Mapped[str] = mapped_column(String(64))
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- sessions (0002) ------------------------------------------------------------------------
+
+
+class SessionEventRow(Base):
+    """Something that happened in a session: infusion started, BP check, note, discharge."""
+
+    __tablename__ = "session_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(Integer, index=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    by_user: Mapped[str] = mapped_column(String(64), default="")

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, inspect, select, text
+from sqlalchemy import Engine, UniqueConstraint, create_engine, func, inspect, select, text
 
 from monitor.alarms import AlarmEngine, AlarmEvent, Kind, Priority, Transition, profile
 from monitor.alarms.listener import AlarmListener
 from monitor.bus import Bus, CallbackListener
 from monitor.reading import Quality, Reading
 from monitor.recorder import Recorder
-from monitor.storage.database import head_revision, migrate, open_database
+from monitor.storage.database import MIGRATIONS, head_revision, migrate, open_database
 from monitor.storage.schema import AlarmEventRow, Base, ReadingRow, to_ms
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -75,14 +75,16 @@ def alarm_event(room: str, alarm_id: str = "a1", transition: Transition = Transi
 def test_migrate_creates_the_tables_and_is_idempotent(database_url: str) -> None:
     engine = open_database(database_url)
     try:
-        assert head_revision() == "0001"
-        assert migrate(engine) == "0001"
-        assert migrate(engine) == "0001"
+        head = head_revision()
+        # The newest migration file is the head, and migrating twice changes nothing.
+        assert head == sorted(p.name[:4] for p in MIGRATIONS.glob("versions/0*.py"))[-1]
+        assert migrate(engine) == head
+        assert migrate(engine) == head
         tables = set(inspect(engine).get_table_names())
         assert {"readings", "alarm_events", "sessions", "alembic_version"} <= tables
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
-                ("0001",)]
+                (head,)]
     finally:
         engine.dispose()
 
@@ -92,8 +94,13 @@ def test_the_migration_matches_the_models(db: Engine) -> None:
     for table in Base.metadata.sorted_tables:
         columns = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
         assert columns == {c.name: c.nullable for c in table.columns}, table.name
-        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        # PostgreSQL lists a unique constraint's own index too; compare those separately.
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)
+                   if not i.get("duplicates_constraint")}
         assert indexes == {i.name for i in table.indexes}, table.name
+        uniques = {u["name"] for u in inspector.get_unique_constraints(table.name)}
+        assert uniques == {c.name for c in table.constraints
+                           if isinstance(c, UniqueConstraint)}, table.name
 
 
 def test_sqlite_is_in_wal_mode(sqlite_url: str) -> None:
@@ -111,7 +118,7 @@ def test_sqlite_is_in_wal_mode(sqlite_url: str) -> None:
 def test_open_database_creates_the_sqlite_folder(tmp_path: Path) -> None:
     engine = open_database(f"sqlite:///{tmp_path}/new/folder/ivmon.db")
     try:
-        assert migrate(engine) == "0001"
+        assert migrate(engine) == head_revision()
         assert (tmp_path / "new" / "folder" / "ivmon.db").exists()
     finally:
         engine.dispose()
