@@ -83,6 +83,7 @@ class Recorder:
             "kind": str(event.kind), "priority": event.priority.word,
             "transition": str(event.transition), "message": event.message,
             "value": event.value, "limit_value": event.limit, "at_ms": to_ms(event.at),
+            "by_user": event.by_user, "note": event.note,
             "session_id": self._sessions.get(event.room),
         }
 

@@ -25,6 +25,7 @@ class Kind(enum.StrEnum):
 
     PHYSIOLOGICAL = "physiological"
     TECHNICAL = "technical"
+    REMINDER = "reminder"  # a session's due BP check or observation time, shown as low
 
 
 class Transition(enum.StrEnum):
@@ -33,7 +34,14 @@ class Transition(enum.StrEnum):
     RAISED = "raised"
     PRIORITY_CHANGED = "priority_changed"
     UPDATED = "updated"  # a new cuff measurement kept the alarm: new value, same priority
+    ACKNOWLEDGED = "acknowledged"  # by a signed-in user (by_user), with an optional note
+    AUDIO_PAUSED = "audio_paused"  # for the alarm's room, by a user, for a time
+    AUDIO_RESUMED = "audio_resumed"  # the pause ran out or a new/higher alarm broke through
+    REMINDER = "reminder"  # an acknowledged alarm still present re-sounds
+    ESCALATED = "escalated"  # a high alarm left unacknowledged too long
+    LATCHED = "latched"  # a latching alarm's condition ended; it stays until acknowledged
     CLEARED = "cleared"
+    LATCHED_CLEARED = "latched_cleared"  # a latched alarm acknowledged, and so ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +79,5 @@ class AlarmEvent:
     at: datetime
     value: float | None = None
     limit: float | None = None
+    by_user: str | None = None
+    note: str | None = None
