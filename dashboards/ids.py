@@ -10,5 +10,24 @@ ROOM_ALARMS = "room-alarms"
 ROOM_TILE = "room-tile"
 
 
+ADMIN_USERS = "admin-users"
+ADMIN_MESSAGE = "admin-message"
+ADMIN_NEW_NAME = "admin-new-name"
+ADMIN_NEW_ROLE = "admin-new-role"
+ADMIN_NEW_PASSWORD = "admin-new-password"
+ADMIN_ADD = "admin-add"
+ADMIN_KIOSKS = "admin-kiosks"
+ADMIN_KIOSK_LABEL = "admin-kiosk-label"
+ADMIN_KIOSK_ADD = "admin-kiosk-add"
+
+
+def user_toggle(name: str) -> dict[str, str]:
+    return {"type": "user-toggle", "name": name}
+
+
+def kiosk_revoke(token_id: int) -> dict[str, object]:
+    return {"type": "kiosk-revoke", "id": token_id}
+
+
 def tile(room: str) -> dict[str, str]:
     return {"type": "tile", "room": room}

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -28,8 +29,10 @@ SEND_TIMEOUT = 2.0  # a screen that cannot take a frame this fast is dropped and
 class LivePush:
     """Builds frames from the station's live state and broadcasts them."""
 
-    def __init__(self, station: Any, interval: float = 0.2, full_every: float = 1.0) -> None:
+    def __init__(self, station: Any, interval: float = 0.2, full_every: float = 1.0,
+                 allowed: Callable[[WebSocket], bool] | None = None) -> None:
         self.station = station
+        self.allowed = allowed or (lambda _ws: True)
         self.interval = interval
         self.full_every = full_every
         self.clients: set[WebSocket] = set()
@@ -129,6 +132,11 @@ class LivePush:
             await self.broadcast(json.dumps(frame, separators=(",", ":")))
 
     async def broadcast(self, text: str) -> None:
+        for ws in [c for c in self.clients if not self.allowed(c)]:
+            # The screen's sign-in ended (signed out, idle, disabled): stop its data at once.
+            self._forget(ws)
+            with contextlib.suppress(Exception):
+                await ws.close(code=4401, reason="signed out")
         clients = list(self.clients)
         results = await asyncio.gather(
             *(asyncio.wait_for(ws.send_text(text), SEND_TIMEOUT) for ws in clients),

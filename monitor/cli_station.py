@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor import config as config_mod
 from monitor.clock import ScaledClock
-from monitor.config import Config, DeviceConfig, RoomConfig
+from monitor.config import DEFAULT_DATA_DIR, Config, DeviceConfig, RoomConfig
 from monitor.errors import ConfigError, IvmonError
 from monitor.service import SessionPlan, Station
 
@@ -110,7 +110,7 @@ def run_station(config: Config, station: Station, sessions: dict[str, SessionPla
 
     from dashboards.app import create_app
 
-    _app, server, _push = create_app(station)
+    _app, server, _push = create_app(station, idle_minutes=config.idle_minutes)
     uv = uvicorn.Server(uvicorn.Config(server, host=config.host, port=config.port,
                                        log_level="warning", lifespan="on",
                                        ws_ping_interval=20, ws_ping_timeout=20))
@@ -137,11 +137,17 @@ def _where(config: Config) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from monitor.accounts import Accounts
+
     config = load_config(args)
     if not config.rooms:
         log.warning("%s has no [[rooms]]; the station will be empty", config.source)
     clock = ScaledClock(1.0)
     station = Station(config, build_devices(config, clock), clock=clock)
+    if Accounts(station.db).count() == 0:
+        where = f" --config {args.config}" if args.config else ""
+        print("No users exist yet, so nobody can sign in. Create the first administrator "
+              f"with: ivmon users add NAME --role admin{where}", flush=True)
     return run_station(config, station,
                        {r.id: SessionPlan() for r in config.rooms if r.device is not None})
 
@@ -169,9 +175,20 @@ def demo_config(base: Config, rooms: int, speed: float, protocol: str,
         room_configs.append(RoomConfig(room_id, f"Room {i + 1}",
                                        DeviceConfig(room_protocol, url, f"{room_id}-sim")))
         plans[room_id] = SessionPlan(label=scenario.replace("_", " "), elapsed_seconds=offset)
-    storage = base.storage_url or f"sqlite:///{base.data_dir / 'demo.db'}"
-    return replace(base, rooms=tuple(room_configs), storage_url=storage,
+    # The demo keeps its own folder unless told otherwise, so it never mixes with real sessions;
+    # every other command reaches it with --data-dir.
+    data_dir = base.data_dir / "demo" if base.data_dir == DEFAULT_DATA_DIR else base.data_dir
+    return replace(base, rooms=tuple(room_configs), data_dir=data_dir,
                    station_name=f"{base.station_name} (demo: simulated patients)"), plans
+
+
+def _announce_demo_accounts(station: Station) -> None:
+    from monitor.accounts import Accounts
+    from monitor.cli_users import demo_accounts
+
+    password, generated = demo_accounts(Accounts(station.db))
+    origin = "generated for this run" if generated else "from IVMON_DEMO_PASSWORD"
+    print(f"Demo accounts admin, nurse and viewer; password {password} ({origin}).", flush=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -180,6 +197,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config, plans = demo_config(base, args.rooms, args.speed, args.protocol or "sim")
         clock = ScaledClock(args.speed)
         station = Station(config, build_devices(config, clock), clock=clock)
+        _announce_demo_accounts(station)
         return run_station(config, station, plans, seconds=args.seconds)
     from simulators.pty import PtyMonitor
 
@@ -197,6 +215,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                   f"-> {monitor.slave_path}")
         clock = ScaledClock(args.speed)
         station = Station(config, build_devices(config, clock), clock=clock)
+        _announce_demo_accounts(station)
         return run_station(config, station, plans, seconds=args.seconds)
     finally:
         for monitor in monitors:

@@ -46,6 +46,7 @@ class Config:
     port: int = DEFAULT_PORT
     alarm_profile: str = "iv-ketamine"
     silence_seconds: float = 10.0
+    idle_minutes: float = 60.0
     rooms: tuple[RoomConfig, ...] = ()
 
     @property
@@ -71,6 +72,9 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
     "alarms": {
         "profile": (str, "the name of an alarm profile such as iv-ketamine"),
         "silence_seconds": ((int, float), "a number of seconds"),
+    },
+    "security": {
+        "idle_minutes": ((int, float), "a number of minutes after which an idle sign-in ends"),
     },
 }
 _ROOM_KEYS = {"id": (str, "a short id such as r1"), "name": (str, "a text"),
@@ -121,6 +125,7 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
         port=port,
         alarm_profile=values.get("alarms.profile", defaults.alarm_profile),
         silence_seconds=float(values.get("alarms.silence_seconds", defaults.silence_seconds)),
+        idle_minutes=float(values.get("security.idle_minutes", defaults.idle_minutes)),
         rooms=rooms,
     )
 

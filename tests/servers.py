@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
+
+DEMO_PASSWORD = "demo-password-for-tests"
 
 
 def free_port() -> int:
@@ -28,6 +33,8 @@ class DemoServer:
         self.extra = extra or []
         self.proc: subprocess.Popen[str] | None = None
         self.log = data_dir / f"server-{self.port}.log"
+        self.password = DEMO_PASSWORD
+        self._opener: urllib.request.OpenerDirector | None = None
 
     @property
     def url(self) -> str:
@@ -36,6 +43,8 @@ class DemoServer:
     def start(self, timeout: float = 60.0) -> DemoServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("IVMON_")}
+        env["IVMON_DEMO_PASSWORD"] = self.password
+        self._opener = None
         with self.log.open("a") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "monitor.cli", "demo", "--rooms", str(self.rooms),
@@ -47,14 +56,34 @@ class DemoServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"ivmon demo exited early:\n{self.log.read_text()}")
             try:
-                if self.get("/api/health")["rooms"] == self.rooms:
+                if self.get("/api/health", anonymous=True)["rooms"] == self.rooms:
                     return self
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError(f"ivmon demo did not answer in {timeout} s:\n{self.log.read_text()}")
 
-    def get(self, path: str) -> dict | list:
-        with urllib.request.urlopen(self.url + path, timeout=5) as response:
+    def sign_in(self, user: str = "admin") -> urllib.request.OpenerDirector:
+        """An HTTP client signed in through the real sign-in form, as a browser would be."""
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = opener.open(self.url + "/login", timeout=10).read().decode()
+        csrf = re.search(r"name='csrf' value='([^']+)'", page).group(1)
+        data = urllib.parse.urlencode({"name": user, "password": self.password,
+                                       "csrf": csrf}).encode()
+        request = urllib.request.Request(self.url + "/login", data=data,
+                                         headers={"Origin": self.url})
+        opener.open(request, timeout=10).read()
+        return opener
+
+    def get(self, path: str, anonymous: bool = False) -> dict | list:
+        """GET a JSON path, signed in as admin unless ``anonymous``."""
+        if anonymous:
+            opener = urllib.request.build_opener()
+        else:
+            if self._opener is None:
+                self._opener = self.sign_in()
+            opener = self._opener
+        with opener.open(self.url + path, timeout=5) as response:
             return json.loads(response.read())
 
     def stop(self) -> None:

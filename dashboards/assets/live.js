@@ -39,13 +39,25 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       apply(frame);
     };
-    ws.onclose = function () {
+    ws.onclose = function (event) {
       state.connected = false;
+      if (event.code === 4401) { signedOut(); return; }
       banner("lost", "Connection to the ivmon server lost: the values on this screen are " +
         "NOT live. Reconnecting…");
-      schedule();
+      // A refused handshake looks like a lost server: ask the API which it is.
+      fetch("/api/rooms", { credentials: "same-origin" }).then(function (r) {
+        if (r.status === 401) { signedOut(); } else { schedule(); }
+      }, function () { schedule(); });
     };
     ws.onerror = function () { /* onclose follows and reconnects */ };
+  }
+
+  function signedOut() {
+    banner("lost", "You are signed out: the values on this screen are NOT live. " +
+      "Taking you to the sign-in page…");
+    setTimeout(function () {
+      location.assign("/login?next=" + encodeURIComponent(location.pathname));
+    }, 2000);
   }
 
   function schedule() {

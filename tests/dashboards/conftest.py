@@ -27,6 +27,8 @@ def _chrome(width: int = 1920, height: int = 1080):  # type: ignore[no-untyped-d
                  "--disable-component-update", "--disable-sync",
                  f"--window-size={width},{height}"):
         options.add_argument(flag)
+    # Console messages, so tests can check the page broke no content-security rule.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
@@ -36,6 +38,20 @@ def browser() -> Iterator[object]:
     drv.set_page_load_timeout(30)
     yield drv
     drv.quit()
+
+
+def sign_in(browser, server: DemoServer, user: str = "nurse", path: str = "/") -> None:
+    """Sign in through the real form, then open ``path``."""
+    from selenium.webdriver.common.by import By
+
+    from tests.servers import wait_until
+
+    browser.get(server.url + path)
+    wait_until(lambda: browser.find_elements(By.NAME, "password"), 20, what="the sign-in form")
+    browser.find_element(By.NAME, "name").send_keys(user)
+    browser.find_element(By.NAME, "password").send_keys(server.password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_until(lambda: "/login" not in browser.current_url, 20, what="signing in")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import re
 import pytest
 from selenium.webdriver.common.by import By
 
+from tests.dashboards.conftest import sign_in
 from tests.servers import DemoServer, wait_until
 
 pytestmark = pytest.mark.browser
@@ -31,7 +32,7 @@ def hr_values(browser) -> dict[str, str]:
 
 
 def test_eight_tiles_whose_numbers_change(browser, demo: DemoServer) -> None:
-    browser.get(demo.url)
+    sign_in(browser, demo)
     tiles = wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, ".tile[data-room]"),
                        20, what="the tiles")
     assert len(tiles) == 8
@@ -52,7 +53,7 @@ def test_eight_tiles_whose_numbers_change(browser, demo: DemoServer) -> None:
 
 
 def test_hypertension_room_turns_red_with_value_and_limit(browser, demo: DemoServer) -> None:
-    browser.get(demo.url)
+    sign_in(browser, demo, "viewer")
     wait_until(lambda: tile_attr(browser, HYPERTENSION_ROOM, "data-priority") == "high", 90,
                what="the hypertension room to raise a high-priority alarm")
     alarm = browser.find_element(
@@ -66,7 +67,7 @@ def test_hypertension_room_turns_red_with_value_and_limit(browser, demo: DemoSer
 
 
 def test_disconnected_room_turns_stale_then_recovers(browser, demo: DemoServer) -> None:
-    browser.get(demo.url)
+    sign_in(browser, demo)
     room = DISCONNECT_ROOM
     wait_until(lambda: tile_attr(browser, room, "data-link") == "ok", 30, what="data")
     wait_until(lambda: tile_attr(browser, room, "data-link") == "silent", 120,
@@ -84,7 +85,7 @@ def test_disconnected_room_turns_stale_then_recovers(browser, demo: DemoServer) 
 
 
 def test_room_page_trends_grow_live(browser, demo: DemoServer) -> None:
-    browser.get(demo.url)
+    sign_in(browser, demo)
     wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, ".tile[data-room] .tile-head"), 20)
     room_link = f'.tile[data-room="{HYPERTENSION_ROOM}"] .tile-head'
     browser.find_element(By.CSS_SELECTOR, room_link).click()
@@ -102,10 +103,24 @@ def test_room_page_trends_grow_live(browser, demo: DemoServer) -> None:
     wait_until(lambda: "SBP" in alarms.text, 90, what="the room's alarm in its list")
 
 
+def issue_kiosk_link(data_dir) -> str:
+    import contextlib
+    import io
+
+    from monitor.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["kiosk", "add", "test wall", "--data-dir", str(data_dir)]) == 0
+    return out.getvalue().strip().splitlines()[-1].rsplit("/", 1)[-1]
+
+
 def test_dropped_link_is_shown_and_reconnects(browser, tmp_path) -> None:
     server = DemoServer(tmp_path, rooms=2, speed=5).start()
     try:
-        browser.get(server.url)
+        # A kiosk link: wall screens are exactly the screens that must come back by themselves.
+        token = issue_kiosk_link(tmp_path)
+        browser.get(f"{server.url}/kiosk/{token}")
         wait_until(lambda: browser.execute_script("return window.ivmonLive.frames") > 1, 20)
         banner = browser.find_element(By.ID, "link-banner")
         server.stop()
@@ -117,5 +132,41 @@ def test_dropped_link_is_shown_and_reconnects(browser, tmp_path) -> None:
                    what="the screen to reconnect by itself")
         frames = browser.execute_script("return window.ivmonLive.frames")
         wait_until(lambda: browser.execute_script("return window.ivmonLive.frames") > frames, 10)
+    finally:
+        server.stop()
+
+
+def test_sign_in_work_sign_out_then_refused(browser, demo: DemoServer) -> None:
+    browser.get(demo.url + "/room/r1")
+    wait_until(lambda: "/login" in browser.current_url, 20, what="the sign-in page")
+    sign_in(browser, demo, "nurse", path="/room/r1")
+    # Sent back to where the nurse was going, with live data under the strict CSP.
+    wait_until(lambda: browser.current_url.endswith("/room/r1"), 20)
+    wait_until(lambda: browser.execute_script("return window.ivmonLive.frames") > 2, 20)
+    assert "nurse (nurse)" in browser.find_element(By.CLASS_NAME, "topbar").text
+    console = [e["message"] for e in browser.get_log("browser")]
+    assert not [m for m in console if "Content Security Policy" in m], console
+    browser.find_element(By.CLASS_NAME, "signout").click()
+    wait_until(lambda: "/login" in browser.current_url, 20, what="the sign-in page")
+    browser.get(demo.url + "/")
+    wait_until(lambda: "/login" in browser.current_url, 20, what="refusal after signing out")
+    status = browser.execute_script(
+        "return fetch('/api/rooms', {credentials: 'same-origin'}).then(r => r.status);")
+    assert status == 401
+
+
+def test_kiosk_screen_is_read_only(browser, tmp_path) -> None:
+    server = DemoServer(tmp_path, rooms=2, speed=5).start()
+    try:
+        browser.get(f"{server.url}/kiosk/{issue_kiosk_link(tmp_path)}")
+        wait_until(lambda: browser.execute_script(
+            "return window.ivmonLive && window.ivmonLive.frames") > 1, 20)
+        wait_until(lambda: "(kiosk)" in browser.find_element(By.CLASS_NAME, "topbar").text, 20,
+                   what="the kiosk named in the top bar")
+        status = browser.execute_script(
+            "return fetch('/api/kiosk', {method: 'POST', credentials: 'same-origin', "
+            "headers: {'Content-Type': 'application/json'}, body: '{\"label\": \"x\"}'})"
+            ".then(r => r.status);")
+        assert status == 403
     finally:
         server.stop()
