@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 import uvicorn  # noqa: E402
 
 from dashboards.app import create_app  # noqa: E402
+from monitor.accounts import Accounts, Role  # noqa: E402
 from monitor.cli_station import build_devices, demo_config  # noqa: E402
 from monitor.clock import ScaledClock  # noqa: E402
 from monitor.config import Config  # noqa: E402
@@ -36,6 +37,8 @@ from monitor.reading import Reading  # noqa: E402
 from monitor.service import Station  # noqa: E402
 from tests.dashboards.conftest import _chrome  # noqa: E402
 from tests.servers import free_port, wait_until  # noqa: E402
+
+PASSWORD = "benchmark-password"
 
 OBSERVER = """
 window.__lat = [];
@@ -51,6 +54,16 @@ new MutationObserver(function (ms) {
   });
 }).observe(document.body, {childList: true, subtree: true, characterData: true});
 """
+
+
+def sign_in(browser, url: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    browser.get(url + "/login")
+    browser.find_element(By.NAME, "name").send_keys("bench")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_until(lambda: "/login" not in browser.current_url, 20, what="signing in")
 
 
 def cpu_seconds() -> float:
@@ -80,9 +93,10 @@ def measure(rooms: int, seconds: float) -> dict[str, float]:
         thread.start()
         station.start(plans)
         wait_until(lambda: uv.started, 30, what="the server")
+        Accounts(station.db).add("bench", Role.VIEWER, PASSWORD)
         browser = _chrome(1920, 1080)
         try:
-            browser.get(f"http://127.0.0.1:{config.port}/")
+            sign_in(browser, f"http://127.0.0.1:{config.port}")
             wait_until(lambda: browser.execute_script(
                 "return window.ivmonLive && window.ivmonLive.frames") > 2, 30)
             browser.execute_script(OBSERVER)

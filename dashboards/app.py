@@ -6,6 +6,7 @@ Every route, callback and socket is registered here and wrapped by one sign-in l
 
 from __future__ import annotations
 
+import inspect
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from fastapi import FastAPI, WebSocket
 from dashboards import ids
 from dashboards.admin import AdminOps, build_admin_router
 from dashboards.api import build_router
+from dashboards.api_sessions import build_sessions_router
 from dashboards.context import set_admin_ops, set_station
 from dashboards.login import build_login_router
 from dashboards.push import LivePush
@@ -47,6 +49,8 @@ def shell() -> html.Div:
     st = _station()
     user = current_user.get()
     who = [] if user is None else [
+        *([dcc.Link("Sessions", href="/sessions", className="nav")]
+          if user.role >= Role.VIEWER else []),
         *([dcc.Link("Administration", href="/admin", className="nav")]
           if user.role >= Role.ADMIN else []),
         html.Span(f"{user.name} ({user.role.name.lower()})", className="who"),
@@ -60,6 +64,10 @@ def shell() -> html.Div:
             html.Span("", id=ids.CLOCK, className="station-clock"),
             html.Span("Secondary display: the bedside monitor is the primary alarm.",
                       className="disclaimer"),
+            html.Span("SOUND OFF on this screen", id=ids.SOUND_WARNING, className="sound-warning",
+                      role="alert", **{"data-off": "true"}),
+            html.Button("Enable sound", id=ids.SOUND_TOGGLE, className="sound-toggle",
+                        title="Alarm sounds need one click on each screen (browser rule)"),
             *who,
         ], className="topbar"),
         html.Div("", id=ids.LINK_BANNER, className="link-banner", role="alert",
@@ -113,6 +121,7 @@ def create_app(station: Station, push_interval: float = 0.2,
     server: FastAPI = app.server
     server.include_router(build_router())
     server.include_router(build_admin_router(ops))
+    server.include_router(build_sessions_router(audit))
     server.include_router(build_login_router(accounts, sessions, audit, LoginThrottle(),
                                              station.config.station_name))
 
@@ -121,15 +130,25 @@ def create_app(station: Station, push_interval: float = 0.2,
         await push.handle(ws)
 
     inner = server.router.lifespan_context
-    csp = {"value": "default-src 'self'"}
+    csp: dict[str, object] = {"value": "default-src 'self'", "scripts": -1}
+
+    def current_csp() -> str:
+        # Dash adds inline start-up scripts as pages first render; hash them as they appear.
+        count = len(getattr(app, "_inline_scripts", ()))
+        if count != csp["scripts"]:
+            csp["value"], csp["scripts"] = _csp(app), count
+        return str(csp["value"])
 
     @asynccontextmanager
     async def lifespan(api: FastAPI):  # type: ignore[no-untyped-def]
-        # Dash 4.4's FastAPI catch-all route (every page but "/") skips the hook that finds
-        # the assets folder, so a screen opened straight at /room/r1 would get no live.js.
-        # Doing that set-up at start-up makes every page complete from the first request.
-        app._setup_server()
-        csp["value"] = _csp(app)
+        # Dash 4.4 does some set-up on the first request (finding the assets folder, the
+        # pages router and its inline script), and its FastAPI catch-all route skips it: a
+        # screen opened straight at /room/r1 got no live.js, and the first page served missed
+        # a script. Doing that set-up at start-up makes every page complete from the start.
+        for setup in list(app.backend._before_request_funcs):
+            result = setup()
+            if inspect.isawaitable(result):
+                await result
         push.start()
         async with inner(api) as state:
             yield state
@@ -137,6 +156,6 @@ def create_app(station: Station, push_interval: float = 0.2,
 
     server.router.lifespan_context = lifespan
     server.add_middleware(Guard, accounts=accounts, sessions=sessions, audit=audit,
-                          csp=lambda: csp["value"])
+                          csp=current_csp)
     server.state.ivmon = {"accounts": accounts, "audit": audit, "sessions": sessions}
     return app, server, push

@@ -28,7 +28,7 @@ from monitor.audit import AuditLog
 COOKIE = "ivmon_session"
 CSRF_COOKIE = "ivmon_csrf"
 KIOSK_COOKIE = "ivmon_kiosk"  # a wall screen's link token: it comes back after a restart
-PUBLIC_PATHS = {"/api/health", "/login", "/login.css", "/_favicon.ico"}
+PUBLIC_PATHS = {"/api/health", "/login", "/login.css", "/_favicon.ico", "/favicon.ico"}
 PUBLIC_PREFIXES = ("/kiosk/",)
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

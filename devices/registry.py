@@ -19,6 +19,7 @@ BUILTIN: dict[str, tuple[str, str]] = {
     "ascii": ("devices.ascii", "AsciiDevice"),
     "datex": ("devices.datex", "DatexDevice"),
     "intellivue": ("devices.intellivue", "IntellivueDevice"),
+    "hl7": ("devices.hl7", "Hl7Device"),
 }
 
 

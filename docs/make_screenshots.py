@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.dashboards.conftest import _chrome  # noqa: E402
+from tests.dashboards.conftest import _chrome, sign_in  # noqa: E402
 from tests.servers import DemoServer, wait_until  # noqa: E402
 
 DOCS = ROOT / "docs"
@@ -24,7 +24,7 @@ def shoot(rooms: int, speed: float, settle: float, shots: list[tuple[str, str]])
         browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
         try:
-            browser.get(server.url)
+            sign_in(browser, server, "nurse")
             wait_until(lambda: browser.execute_script("return window.ivmonLive.frames") > 2, 30)
             time.sleep(settle)  # let the scenarios raise their alarms
             for path, name in shots:

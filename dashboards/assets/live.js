@@ -76,13 +76,19 @@
   }
 
   function applyRoom(roomId, r) {
-    var tiles = document.querySelectorAll('.tile[data-room="' + roomId + '"]');
+    var tiles = document.querySelectorAll(
+      '.tile[data-room="' + roomId + '"]:not([data-replay="true"])');
     for (var i = 0; i < tiles.length; i++) {
       var t = tiles[i];
       setAttr(t, "data-priority", r.priority);
       setAttr(t, "data-link", r.link);
       setAttr(t, "data-acknowledged", String(r.acknowledged));
       setAttr(t, "data-alarm-kind", r.alarm_kind);
+      setAttr(t, "data-audio-paused", String(r.audio_paused_s > 0));
+      setAttr(t.querySelector('[data-action="ack"]'), "data-alarm", r.ack_id);
+      setText(t.querySelector('[data-field="pause"]'), r.audio_paused_s > 0 ?
+        "Paused " + Math.floor(r.audio_paused_s / 60) + ":" +
+        ("0" + (r.audio_paused_s % 60)).slice(-2) : "Pause");
       setText(t.querySelector('[data-field="alarm"]'), r.alarm || "\u00a0");
       setText(t.querySelector('[data-field="session"]'), r.session);
       setText(t.querySelector('[data-field="nibp-age"]'), r.nibp.age);
@@ -193,6 +199,7 @@
       lastFrame.rooms[roomId] = frame.rooms[roomId];
       applyRoom(roomId, frame.rooms[roomId]);
     }
+    if (window.ivmonSoundFrame) { window.ivmonSoundFrame(lastFrame.rooms); }
     if (frame.spark) {
       for (var sid in frame.spark) { lastFrame.spark[sid] = frame.spark[sid]; }
       drawSparks();
@@ -209,7 +216,8 @@
   }
 
   function drawSparks() {
-    var canvases = document.querySelectorAll("canvas[data-spark]");
+    var canvases = document.querySelectorAll(
+      '.tile:not([data-replay="true"]) canvas[data-spark]');
     for (var i = 0; i < canvases.length; i++) {
       var s = lastFrame.spark[canvases[i].getAttribute("data-spark")];
       if (s) { drawSpark(canvases[i], s); }
@@ -231,6 +239,51 @@
       userZoomed = false;
     }
   }
+
+  // Commands: acknowledge an alarm, pause a room's audio. The server checks the role; a refusal
+  // is shown in its own words.
+  function toast(text) {
+    var el = document.getElementById("toast");
+    if (!el) {
+      el = document.createElement("div");
+      el.id = "toast";
+      el.setAttribute("role", "alert");
+      document.body.appendChild(el);
+    }
+    el.textContent = text;
+    el.setAttribute("data-shown", "true");
+    clearTimeout(el._hide);
+    el._hide = setTimeout(function () { el.setAttribute("data-shown", "false"); }, 5000);
+  }
+
+  function command(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {})
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (!r.ok) { toast(data.detail || ("The station refused: " + r.status)); }
+        return r.ok;
+      });
+    }, function () { toast("The station could not be reached; nothing was changed."); });
+  }
+  window.ivmonCommand = command;
+
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest ? event.target.closest("[data-action]") : null;
+    if (!el) { return; }
+    var action = el.getAttribute("data-action");
+    if (action === "ack") {
+      var id = el.getAttribute("data-alarm");
+      if (!id) { toast("There is no unacknowledged alarm in this room."); return; }
+      var note = document.getElementById("ack-note");
+      command("/api/alarms/" + encodeURIComponent(id) + "/acknowledge",
+        { note: note && note.value ? note.value : null });
+    } else if (action === "pause") {
+      command("/api/rooms/" + encodeURIComponent(el.getAttribute("data-room-id")) +
+        "/audio-pause", {});
+    }
+  });
 
   var pending = false;
   new MutationObserver(function (mutations) {

@@ -29,6 +29,8 @@ def room_frame(view: RoomView, now: datetime) -> dict[str, Any]:
             "invalid": v is not None and v.quality == "invalid",
         }
     nibp_text, nibp_age, nibp_stale = nibp(view)
+    paused_s = _audio_paused_seconds(view, now)
+    unacknowledged = [a for a in view.alarms if not a.acknowledged]
     elapsed = (now - view.session_started).total_seconds() if view.session_started else None
     return {
         "priority": top.priority.word if top else "none",
@@ -37,13 +39,26 @@ def room_frame(view: RoomView, now: datetime) -> dict[str, Any]:
         "alarm_count": len(view.alarms),
         "acknowledged": bool(top and top.acknowledged),
         "alarms": [{"id": a.id, "priority": a.priority.word, "message": a.message,
-                    "kind": str(a.kind), "since": a.since.isoformat()} for a in view.alarms],
+                    "kind": str(a.kind), "since": a.since.isoformat(),
+                    "acknowledged_by": a.acknowledged_by} for a in view.alarms],
+        # The alarm the tile's Acknowledge button acts on: the most urgent not yet acknowledged.
+        "ack_id": unacknowledged[0].id if unacknowledged else "",
         "link": str(view.link),
         "link_detail": view.link_detail,
         "session": duration(elapsed),
+        # What this room's alarms should sound like on every screen: the most urgent
+        # unacknowledged one, unless audio is paused for the room.
+        "sound": unacknowledged[0].priority.word if unacknowledged and not paused_s else "none",
+        "audio_paused_s": paused_s,
+        "reminders": getattr(view, "reminders", 0),
         "values": values,
         "nibp": {"text": nibp_text, "age": age(nibp_age), "stale": nibp_stale},
     }
+
+
+def _audio_paused_seconds(view: RoomView, now: datetime) -> int:
+    until = getattr(view, "audio_paused_until", None)
+    return max(0, int((until - now).total_seconds())) if until else 0
 
 
 def _numeric(code: str, frame: dict[str, Any], big: bool = True) -> html.Div:
@@ -60,8 +75,9 @@ def _numeric(code: str, frame: dict[str, Any], big: bool = True) -> html.Div:
     )
 
 
-def tile(view: RoomView, now: datetime) -> html.Div:
-    """The tile for one room, drawn with its current state; the live push keeps it current."""
+def tile(view: RoomView, now: datetime, replay: bool = False) -> html.Div:
+    """The tile for one room, drawn with its current state; the live push keeps it current
+    (unless it is a replay's tile, which shows a past moment and must not be touched)."""
     frame = room_frame(view, now)
     nibp_frame = frame["nibp"]
     parts = []
@@ -87,12 +103,23 @@ def tile(view: RoomView, now: datetime) -> html.Div:
                 className="nibp", **{"data-stale": str(nibp_frame["stale"]).lower()}),
             html.Canvas(className="spark", **{"data-spark": view.room,
                                               "title": "HR (green) and SpO2 (blue), 10 min"}),
-            html.Div(frame["alarm"] or "\u00a0", className="alarm",
-                     **{"data-field": "alarm", "role": "status", "aria-live": "polite"}),
+            html.Div([
+                html.Div(frame["alarm"] or "\u00a0", className="alarm",
+                         **{"data-field": "alarm", "role": "status", "aria-live": "polite"}),
+                html.Button("Ack", className="ack", title="Acknowledge this alarm",
+                            **{"data-action": "ack", "data-alarm": frame["ack_id"],
+                               "data-room-id": view.room}),
+                html.Button("Pause", className="pause",
+                            title="Pause this room's alarm sound for 2 minutes",
+                            **{"data-action": "pause", "data-room-id": view.room,
+                               "data-field": "pause"}),
+            ], className="alarm-row"),
         ],
         id=ids.tile(view.room),
         className="tile",
         **{"data-room": view.room, "data-priority": frame["priority"],
+           "data-replay": str(replay).lower(),
+           "data-audio-paused": str(bool(frame["audio_paused_s"])).lower(),
            "data-link": frame["link"], "data-acknowledged": str(frame["acknowledged"]).lower(),
            "data-alarm-kind": frame["alarm_kind"]},
     )

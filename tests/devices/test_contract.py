@@ -91,11 +91,17 @@ class Adapter:
         return SPEEDS.get(self.protocol, DEFAULT_SPEED)
 
 
+# Adapters that do not read a serial port; each has its own suite (tests/devices/test_hl7.py).
+NOT_SERIAL = {"hl7"}
+
+
 def adapters() -> list[Any]:
     """Every built-in adapter; one that cannot be imported is skipped with the reason shown."""
     extras = {"ascii": Adapter("ascii", ASCII_OPTIONS, AsciiLineEmulator)}
     params = []
     for protocol in BUILTIN:
+        if protocol in NOT_SERIAL:
+            continue
         adapter = extras.get(protocol, Adapter(protocol))
         try:
             device_class(protocol)

@@ -126,7 +126,7 @@ ROOM = '[[rooms]]\nid = "r1"\n'
 
 @pytest.mark.parametrize(("text", "key", "expected"), [
     pytest.param('[stations]\nname = "x"\n', "stations", "one of the known keys (station, "
-                 "storage, server, alarms, rooms)", id="unknown-top-level-key"),
+                 "storage, server, alarms, security, rooms)", id="unknown-top-level-key"),
     pytest.param('[server]\nhots = "0.0.0.0"\n', "server.hots", "one of the known keys "
                  "(host, port)", id="unknown-server-key"),
     pytest.param(ROOM + '[rooms.devcie]\nprotocol = "sim"\n', "rooms[0].devcie",
