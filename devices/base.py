@@ -18,7 +18,7 @@ from devices.codecs.base import Codec, CodecStats, Measurement
 from devices.transport import describe, open_port, reason
 from monitor.clock import Clock, SystemClock
 from monitor.errors import PortError
-from monitor.messages import DeviceStatus, LinkState
+from monitor.messages import DeviceErrors, DeviceStatus, LinkState
 from monitor.reading import Reading
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class Device:
         self.counters = DeviceCounters()
         self.state = LinkState.CONNECTING
         self._seq = 0
+        self._errors_reported = 0
         self.validate_options()
 
     # -- the hook -------------------------------------------------------------------
@@ -144,6 +145,7 @@ class Device:
                                     f"(port {describe(self.url)}).")
                 if time.monotonic() - last_tick >= min(1.0, 1.0 / self.clock.speed):
                     last_tick = time.monotonic()
+                    self._report_errors(codec, publish)
                     # Codecs pace polls and keep-alives in the station clock's seconds, so a
                     # simulated session at --speed 30 polls once per simulated second.
                     self._write(port, codec.tick(last_tick * self.clock.speed, silent_for))
@@ -167,6 +169,14 @@ class Device:
                             received=received, device_time=device_time, quality=m.quality,
                             seq=self._seq))
         self.counters.readings += len(measurements)
+
+    def _report_errors(self, codec: Codec, publish: Callable[[object], None]) -> None:
+        # At most once a station second and only on a change: the engine judges bursts from
+        # the running total, and a clean line costs the bus nothing.
+        total = self.counters.checksum_errors + codec.stats.checksum_errors
+        if total != self._errors_reported:
+            self._errors_reported = total
+            publish(DeviceErrors(self.room, self.id, self.clock.now(), total))
 
     def _set_state(self, publish: Callable[[object], None], state: LinkState,
                    detail: str = "") -> None:

@@ -35,11 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    from monitor import cli_sessions, cli_station, cli_users
+    from monitor import cli_alarms, cli_sessions, cli_station, cli_users
 
     cli_station.register(sub, _add_common)
     cli_users.register(sub, _add_common)
     cli_sessions.register(sub, _add_common)
+    cli_alarms.register(sub, _add_common)
     try:
         from monitor import cli_devices
     except ImportError:  # the device tools are optional while they are being built

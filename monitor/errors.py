@@ -5,7 +5,9 @@
      ├── DeviceError          something between ivmon and a bedside monitor
      │    ├── PortError       the port cannot be opened, or was lost (cable, adapter, network)
      │    └── UnknownProtocolError  no adapter registered under that protocol name
-     └── StorageError         the database cannot be reached or written
+     ├── StorageError         the database cannot be reached or written
+     ├── AlarmNotFound        an acknowledgement names no active alarm (unknown or ended)
+     └── AlarmRulesError      a profile, rule or alarm setting is not valid (one sentence each)
 
 Foreign errors (sqlite3, psycopg, serial) are translated at the boundary with
 ``raise ... from`` so a developer still gets the chain.
@@ -41,3 +43,22 @@ class UnknownProtocolError(DeviceError):
 
 class StorageError(IvmonError):
     """The database cannot be reached or written."""
+
+
+class AlarmNotFound(IvmonError):
+    """A command names an alarm that is not active: unknown, or already ended."""
+
+    def __init__(self, alarm_id: str) -> None:
+        self.alarm_id = alarm_id
+        super().__init__(f"There is no active alarm {alarm_id!r}; it may have ended already.")
+
+
+class AlarmRulesError(IvmonError):
+    """A profile, a rule or a clinic alarm setting is not valid.
+
+    ``problems`` holds one plain sentence per problem, for a form to show next to its fields.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(" ".join(problems))

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from monitor.alarms.model import Alarm, AlarmEvent, Transition
+from monitor.alarms.log import AlarmBook, AudioPause
+from monitor.alarms.model import Alarm, AlarmEvent
 from monitor.bus import Bus
 from monitor.messages import DeviceStatus, LinkState, SessionStarted
 from monitor.reading import Quality, Reading
@@ -37,7 +38,6 @@ class RoomLive:
     latest: dict[str, Latest] = field(default_factory=dict)
     # (ms, value) pairs, oldest first; a deque bounded to 60 min at 1 Hz plus margin.
     trends: dict[str, deque[tuple[int, float]]] = field(default_factory=dict)
-    alarms: dict[str, Alarm] = field(default_factory=dict)
     link: LinkState = LinkState.CONNECTING
     link_detail: str = ""
     session_id: int | None = None
@@ -68,10 +68,15 @@ class RoomView:
     link_detail: str
     session_id: int | None
     session_started: datetime | None
+    audio: AudioPause | None = None  # the room's audio pause: until when, by whom
 
     @property
     def top_alarm(self) -> Alarm | None:
         return self.alarms[0] if self.alarms else None
+
+    def audio_seconds_left(self, now: datetime) -> float:
+        """The pause countdown a screen shows (0 when audio is on)."""
+        return 0.0 if self.audio is None else self.audio.seconds_left(now)
 
 
 class LiveState:
@@ -80,6 +85,8 @@ class LiveState:
     def __init__(self, rooms: dict[str, str]) -> None:
         self._lock = threading.Lock()
         self._rooms = {rid: RoomLive(rid, name) for rid, name in rooms.items()}
+        # Alarms and audio pauses, built by the same events (and code) as the engine's.
+        self._book = AlarmBook()
         self._watchers: list[Callable[[], None]] = []
         self._dirty: set[str] = set()
         self.alarm_version = 0
@@ -124,18 +131,20 @@ class LiveState:
 
     def _on_alarm(self, event: AlarmEvent) -> None:
         with self._lock:
-            room = self._room(event.room)
+            self._room(event.room)
             self._dirty.add(event.room)
-            if event.transition is Transition.CLEARED:
-                room.alarms.pop(event.alarm_id, None)
-            else:
-                old = room.alarms.get(event.alarm_id)
-                room.alarms[event.alarm_id] = Alarm(
-                    id=event.alarm_id, room=event.room, vital=event.vital, kind=event.kind,
-                    priority=event.priority, message=event.message,
-                    since=old.since if old else event.at, value=event.value, limit=event.limit,
-                    acknowledged_by=old.acknowledged_by if old else None,
-                    acknowledged_at=old.acknowledged_at if old else None)
+            self._book.apply(event)
+            self.alarm_version += 1
+        for callback in self._watchers:
+            callback()
+
+    def restore(self, book: AlarmBook) -> None:
+        """Start from the alarms and pauses replayed from the log (after a restart)."""
+        with self._lock:
+            self._book = book
+            for room in book.rooms():
+                self._room(room)
+                self._dirty.add(room)
             self.alarm_version += 1
         for callback in self._watchers:
             callback()
@@ -167,9 +176,9 @@ class LiveState:
                 value=latest.value if latest.quality is not Quality.INVALID else None,
                 received=latest.received, quality=str(latest.quality),
                 stale=age > BY_CODE[code].fresh_seconds, age_seconds=max(0.0, age))
-        alarms = tuple(sorted(room.alarms.values(), key=lambda a: (-a.priority, a.since)))
-        return RoomView(room.room, room.name, vitals, alarms, room.link, room.link_detail,
-                        room.session_id, room.session_started)
+        return RoomView(room.room, room.name, vitals, tuple(self._book.active(room.room)),
+                        room.link, room.link_detail, room.session_id, room.session_started,
+                        self._book.audio(room.room))
 
     def trend(self, room: str, code: str, since: datetime) -> list[tuple[int, float]]:
         """The (ms, value) points of a vital from ``since`` on."""

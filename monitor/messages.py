@@ -42,3 +42,16 @@ class SessionStarted:
     session_id: int
     at: datetime
     label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceErrors:
+    """A device adapter's running count of frames that failed their checksum.
+
+    Sent at most once a second and only when the total changed; the engine looks for bursts.
+    """
+
+    room: str
+    device: str
+    at: datetime
+    checksum_errors_total: int

@@ -7,16 +7,31 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine, insert
 
-from monitor.alarms import AlarmEngine, profile
-from monitor.alarms.listener import AlarmListener
+from monitor.alarms import AlarmEngine
+from monitor.alarms.listener import AlarmListener, Receipts
+from monitor.alarms.log import replay, unfinished
+from monitor.alarms.model import AlarmEvent
+from monitor.alarms.rules import PROFILES, Profile, Rule
+from monitor.alarms.settings import AlarmSettings
+from monitor.alarms.store import AlarmStore
+from monitor.alarms.webhook import WebhookNotifier
 from monitor.bus import Bus
 from monitor.clock import Clock, SystemClock
+from monitor.commands import (
+    Acknowledge,
+    ChangeProfile,
+    ChangeSettings,
+    Command,
+    OverrideLimits,
+    PauseAudio,
+)
 from monitor.config import Config
-from monitor.errors import ConfigError
+from monitor.errors import AlarmRulesError, ConfigError, IvmonError, StorageError
 from monitor.live import LiveState
 from monitor.messages import SessionStarted, Tick
 from monitor.recorder import Recorder
@@ -24,6 +39,13 @@ from monitor.storage.database import migrate, open_database
 from monitor.storage.schema import SessionRow, to_ms
 
 log = logging.getLogger(__name__)
+
+
+def _database_exists(url: str) -> bool:
+    """False only for an SQLite file not created yet; a server database is taken to exist."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url.removeprefix("sqlite:///")).expanduser().exists()
+    return True
 
 
 class DeviceRunner(Protocol):
@@ -54,20 +76,36 @@ class Station:
                  clock: Clock | None = None, engine: Engine | None = None) -> None:
         self.config = config
         self.clock = clock or SystemClock()
-        try:
-            alarm_profile = profile(config.alarm_profile)
-        except KeyError as exc:
-            raise ConfigError(config.source, "alarms.profile", str(exc.args[0])) from None
+        if engine is None and config.alarm_profile not in PROFILES \
+                and not _database_exists(config.database_url):
+            # A clinic's own profile lives in its database: with none yet, the name can only
+            # be a mistake, and a mistake must not leave an empty database behind.
+            raise ConfigError(config.source, "alarms.profile",
+                              f"one of {', '.join(PROFILES)} (or a profile the clinic saved)",
+                              config.alarm_profile)
         self.db = engine or open_database(config.database_url)
         migrate(self.db)
+        # The clinic's profiles and settings (as its admins edited them) over the built-ins.
+        self.store = AlarmStore(self.db)
+        try:
+            alarm_profile = self.store.profile(config.alarm_profile)
+        except KeyError as exc:
+            raise ConfigError(config.source, "alarms.profile", str(exc.args[0])) from None
         self.bus = Bus()
-        self.alarms = AlarmListener(AlarmEngine(alarm_profile))
+        self.alarms = AlarmListener(AlarmEngine(alarm_profile, self.store.settings()),
+                                    record=self.store.record)
         self.recorder = Recorder(self.db)
         self.live = LiveState({r.id: r.name for r in config.rooms})
-        # Order matters: the recorder commits an alarm event before the live state shows it.
+        self.webhook = WebhookNotifier(lambda: self.alarms.settings.webhook_url,
+                                       config.station_name, now=self.clock.now)
+        self.receipts = Receipts()
+        # Order matters: the recorder commits an alarm event before the live state shows it
+        # or the webhook sends it, and a command's receipt comes last of all.
         self.bus.add_listener(self.alarms)
         self.bus.add_listener(self.recorder)
         self.bus.add_listener(self.live)
+        self.bus.add_listener(self.webhook)
+        self.bus.add_listener(self.receipts)
         self.devices = list(devices or [])
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -91,9 +129,12 @@ class Station:
         return int(session_id)
 
     def start(self, sessions: dict[str, SessionPlan] | None = None) -> None:
-        """Start the bus, the recorder, the tick and every device."""
+        """Restore the alarms the log left active, then start the bus, the recorder, the
+        webhook, the tick and every device."""
+        self.restore_alarms()
         self.bus.start()
         self.recorder.start()
+        self.webhook.start()
         for room, plan in (sessions or {}).items():
             self.start_session(room, plan)
         self._spawn("ivmon-tick", self._tick)
@@ -102,6 +143,54 @@ class Station:
         self.started = True
         log.info("station started: %d rooms, %d devices", len(self.config.rooms),
                  len(self.devices))
+
+    def restore_alarms(self) -> int:
+        """Make active again what the alarm log says was active (after a restart or a crash),
+        with its acknowledgement, latch and escalation; return how many alarms that is."""
+        events = unfinished(self.db)
+        # Two books from one replay: the engine's and the screens' must not share state.
+        self.alarms.engine.restore(replay(events))
+        self.live.restore(replay(events))
+        count = len(self.alarms.active())
+        if count:
+            log.info("restored %d active alarms from the alarm log", count)
+        return count
+
+    # -- commands (screens and the API) ---------------------------------------------------
+
+    def submit(self, command: Command, timeout: float = 10.0) -> list[AlarmEvent]:
+        """Carry out a command through the bus; return its events once they are committed to
+        the alarm log, or raise the IvmonError that refused it (AlarmNotFound, ...)."""
+        if not self.started:
+            raise IvmonError("The station is not running, so it cannot take commands.")
+        events = self.receipts.submit(self.bus, command, timeout)
+        if events and self.recorder.problem is not None:
+            raise StorageError(f"Done, but not yet in the alarm log: {self.recorder.problem}")
+        return events
+
+    def acknowledge(self, alarm_id: str, user: str, note: str | None = None) -> list[AlarmEvent]:
+        return self.submit(Acknowledge(alarm_id, user, self.clock.now(), note or None))
+
+    def pause_audio(self, room: str, user: str, seconds: float | None = None
+                    ) -> list[AlarmEvent]:
+        return self.submit(PauseAudio(room, user, self.clock.now(), seconds))
+
+    def override_limits(self, room: str, rules: tuple[Rule, ...], user: str,
+                        reason: str) -> list[AlarmEvent]:
+        """A nurse's limits for the room's current session (an empty tuple undoes them)."""
+        views = self.live.snapshot(self.clock.now(), [room])
+        session_id = views[0].session_id if views else None
+        if session_id is None:
+            raise AlarmRulesError([f"Room {room} has no session, so its limits cannot be "
+                                   f"changed for one."])
+        return self.submit(OverrideLimits(room, session_id, rules, user, reason,
+                                          self.clock.now()))
+
+    def change_profile(self, profile: Profile, user: str) -> list[AlarmEvent]:
+        return self.submit(ChangeProfile(profile, user, self.clock.now()))
+
+    def change_settings(self, settings: AlarmSettings, user: str) -> list[AlarmEvent]:
+        return self.submit(ChangeSettings(settings, user, self.clock.now()))
 
     def _spawn(self, name: str, target: Callable[..., None], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
@@ -121,6 +210,7 @@ class Station:
         self.bus.stop()
         self.bus.drain()
         self.recorder.stop()
+        self.webhook.stop()
         self.started = False
         log.info("station stopped; %d readings and %d alarm events written",
                  self.recorder.readings_written, self.recorder.alarm_events_written)

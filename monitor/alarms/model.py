@@ -59,6 +59,8 @@ class Alarm:
     limit: float | None = None
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
+    latched: bool = False  # its condition ended, but it stays until acknowledged
+    escalated: bool = False  # left unacknowledged at high priority too long
 
     @property
     def acknowledged(self) -> bool:
