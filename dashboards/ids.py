@@ -39,6 +39,26 @@ REPLAY_TIME = "replay-time"
 REPLAY_SESSION = "replay-session"
 
 
+SESSION_PANEL = "session-panel"
+SESSION_LABEL = "session-label"
+SESSION_MRN = "session-mrn"
+SESSION_PROTOCOL = "session-protocol"
+SESSION_WEIGHT = "session-weight"
+SESSION_DOSE = "session-dose"
+SESSION_DURATION = "session-duration"
+SESSION_START = "session-start"
+SESSION_NOTE = "session-note"
+SESSION_END = "session-end"
+SESSION_DISCHARGE = "session-discharge"
+SESSION_MESSAGE = "session-message"
+SESSION_ROOM = "session-room"
+ESCALATION_BANNER = "escalation-banner"
+
+
+def session_event(kind: str) -> dict[str, str]:
+    return {"type": "session-event", "kind": kind}
+
+
 def user_toggle(name: str) -> dict[str, str]:
     return {"type": "user-toggle", "name": name}
 
@@ -49,3 +69,6 @@ def kiosk_revoke(token_id: int) -> dict[str, object]:
 
 def tile(room: str) -> dict[str, str]:
     return {"type": "tile", "room": room}
+
+
+# -- the alarm pages (history, what-if, profiles) -----------------------------------------

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from monitor.alarms.log import AlarmBook, AudioPause
 from monitor.alarms.model import Alarm, AlarmEvent
 from monitor.bus import Bus
-from monitor.messages import DeviceStatus, LinkState, SessionStarted
+from monitor.messages import DeviceStatus, LinkState, SessionEnded, SessionStarted
 from monitor.reading import Quality, Reading
 from monitor.storage.schema import to_ms
 from monitor.vitals import BY_CODE
@@ -111,6 +111,12 @@ class LiveState:
                 room = self._room(message.room)
                 room.session_id, room.session_started = message.session_id, message.at
                 self._dirty.add(message.room)
+        elif isinstance(message, SessionEnded):
+            with self._lock:
+                room = self._room(message.room)
+                if room.session_id == message.session_id:
+                    room.session_id, room.session_started = None, None
+                    self._dirty.add(message.room)
 
     def _room(self, room_id: str) -> RoomLive:
         room = self._rooms.get(room_id)

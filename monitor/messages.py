@@ -35,6 +35,15 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionEnded:
+    """A session ended or its patient was discharged: the room is free."""
+
+    room: str
+    session_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SessionStarted:
     """A session began in a room."""
 

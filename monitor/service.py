@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from monitor.alarms import AlarmEngine
 from monitor.alarms.listener import AlarmListener, Receipts
@@ -35,8 +35,8 @@ from monitor.errors import AlarmRulesError, ConfigError, IvmonError, StorageErro
 from monitor.live import LiveState
 from monitor.messages import SessionStarted, Tick
 from monitor.recorder import Recorder
+from monitor.sessions import SessionManager
 from monitor.storage.database import migrate, open_database
-from monitor.storage.schema import SessionRow, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class SessionPlan:
 
     label: str = ""
     elapsed_seconds: float = 0.0
+    source: str = "demo"
 
 
 class Station:
@@ -99,9 +100,12 @@ class Station:
         self.webhook = WebhookNotifier(lambda: self.alarms.settings.webhook_url,
                                        config.station_name, now=self.clock.now)
         self.receipts = Receipts()
+        self.sessions = SessionManager(self.db, self.bus.publish, self.clock,
+                                       on_room_session=self.recorder.set_session)
         # Order matters: the recorder commits an alarm event before the live state shows it
         # or the webhook sends it, and a command's receipt comes last of all.
         self.bus.add_listener(self.alarms)
+        self.bus.add_listener(self.sessions)  # reminders on ticks; cuff readings as BP checks
         self.bus.add_listener(self.recorder)
         self.bus.add_listener(self.live)
         self.bus.add_listener(self.webhook)
@@ -116,17 +120,22 @@ class Station:
         return {r.id: r.name for r in self.config.rooms}
 
     def start_session(self, room: str, plan: SessionPlan | None = None) -> int:
-        """Open a session in a room and return its id."""
+        """Open a planned session in a room (the demo's simulated patients); return its id.
+
+        A session the room still has open from an earlier run is ended first."""
         plan = plan or SessionPlan()
+        open_session = self.sessions.active(room)
+        if open_session is not None:
+            self.sessions.end(open_session.id, "ivmon")
         started = self.clock.now() - timedelta(seconds=plan.elapsed_seconds)
-        with self.db.begin() as conn:
-            session_id = conn.execute(insert(SessionRow).values(
-                room=room, label=plan.label, protocol="iv-ketamine",
-                profile=self.config.alarm_profile, started_ms=to_ms(started),
-            )).inserted_primary_key[0]
-        self.recorder.set_session(room, session_id)
-        self.bus.publish(SessionStarted(room, session_id, started, plan.label))
-        return int(session_id)
+        return self.sessions.start(room, plan.label, at=started, source=plan.source,
+                                   profile=self.config.alarm_profile, user="ivmon")
+
+    def _resume_sessions(self) -> None:
+        """Sessions still open from before a restart go on: tag readings, tell the screens."""
+        for room, info in self.sessions.active_sessions().items():
+            self.recorder.set_session(room, info.id)
+            self.bus.publish(SessionStarted(room, info.id, info.started, info.label))
 
     def start(self, sessions: dict[str, SessionPlan] | None = None) -> None:
         """Restore the alarms the log left active, then start the bus, the recorder, the
@@ -135,6 +144,7 @@ class Station:
         self.bus.start()
         self.recorder.start()
         self.webhook.start()
+        self._resume_sessions()
         for room, plan in (sessions or {}).items():
             self.start_session(room, plan)
         self._spawn("ivmon-tick", self._tick)

@@ -24,7 +24,7 @@ from monitor.history import (
     session_events,
     session_info,
 )
-from monitor.messages import SessionStarted, Tick
+from monitor.messages import SessionEnded, SessionStarted, Tick
 from monitor.reading import Reading
 from monitor.session_rules import (
     DONE_MESSAGES,
@@ -316,6 +316,7 @@ class SessionManager:
             self._emit(live, name, Transition.CLEARED, "Session ended", at)
         self._live.pop(live.info.id, None)
         self._on_room(live.info.room, None)
+        self._publish(SessionEnded(live.info.room, live.info.id, at))
 
     def _evaluate(self, live: Timeline, now: datetime) -> None:
         for name, due in reminders(live, now).items():
