@@ -30,6 +30,9 @@ class AlarmOut(BaseModel):
     message: str = Field(description="e.g. 'SBP 186 > 180'")
     since: datetime
     acknowledged: bool
+    acknowledged_by: str | None = None
+    latched: bool = Field(False, description="its condition ended; it stays until acknowledged")
+    escalated: bool = Field(False, description="left unacknowledged too long")
 
 
 class RoomOut(BaseModel):
@@ -37,6 +40,7 @@ class RoomOut(BaseModel):
     name: str
     link: str = Field(description="ok, silent, lost or connecting")
     session_started: datetime | None
+    audio_paused_s: float = Field(0, description="seconds left of this room's audio pause")
     vitals: list[VitalOut]
     alarms: list[AlarmOut]
 
@@ -73,9 +77,11 @@ def build_router() -> APIRouter:
             "vitals": [{"code": c, "value": x.value, "unit": BY_CODE[c].unit, "time": x.received,
                         "stale": x.stale, "quality": x.quality}
                        for c, x in sorted(v.vitals.items())],
+            "audio_paused_s": round(v.audio_seconds_left(st.clock.now())),
             "alarms": [{"id": a.id, "priority": a.priority.word, "kind": str(a.kind),
                         "vital": a.vital, "message": a.message, "since": a.since,
-                        "acknowledged": a.acknowledged} for a in v.alarms],
+                        "acknowledged": a.acknowledged, "acknowledged_by": a.acknowledged_by,
+                        "latched": a.latched, "escalated": a.escalated} for a in v.alarms],
         } for v in st.live.snapshot(st.clock.now())]
 
     return router

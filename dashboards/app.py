@@ -19,6 +19,8 @@ from fastapi import FastAPI, WebSocket
 from dashboards import ids
 from dashboards.admin import AdminOps, build_admin_router
 from dashboards.api import build_router
+from dashboards.api_alarms import build_alarms_router
+from dashboards.api_commands import build_commands_router
 from dashboards.api_sessions import build_sessions_router
 from dashboards.context import set_admin_ops, set_station
 from dashboards.login import build_login_router
@@ -49,7 +51,10 @@ def shell() -> html.Div:
     st = _station()
     user = current_user.get()
     who = [] if user is None else [
-        *([dcc.Link("Sessions", href="/sessions", className="nav")]
+        *([dcc.Link("Sessions", href="/sessions", className="nav"),
+           dcc.Link("Alarms", href="/alarms", className="nav"),
+           dcc.Link("What-if", href="/whatif", className="nav"),
+           dcc.Link("Profiles", href="/profiles", className="nav")]
           if user.role >= Role.VIEWER else []),
         *([dcc.Link("Administration", href="/admin", className="nav")]
           if user.role >= Role.ADMIN else []),
@@ -72,6 +77,8 @@ def shell() -> html.Div:
         ], className="topbar"),
         html.Div("", id=ids.LINK_BANNER, className="link-banner", role="alert",
                  **{"data-state": "connecting"}),
+        html.Div("", id=ids.ESCALATION_BANNER, className="escalation-banner", role="alert",
+                 **{"data-shown": "false"}),
         dash.page_container,
     ], className="shell")
 
@@ -122,6 +129,8 @@ def create_app(station: Station, push_interval: float = 0.2,
     server.include_router(build_router())
     server.include_router(build_admin_router(ops))
     server.include_router(build_sessions_router(audit))
+    server.include_router(build_commands_router(audit))
+    server.include_router(build_alarms_router(audit))
     server.include_router(build_login_router(accounts, sessions, audit, LoginThrottle(),
                                              station.config.station_name))
 

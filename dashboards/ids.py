@@ -72,3 +72,50 @@ def tile(room: str) -> dict[str, str]:
 
 
 # -- the alarm pages (history, what-if, profiles) -----------------------------------------
+
+HISTORY_ROOM = "history-room"
+HISTORY_PRIORITY = "history-priority"
+HISTORY_VITAL = "history-vital"
+HISTORY_DATES = "history-dates"
+HISTORY_UNACKNOWLEDGED = "history-unacknowledged"
+HISTORY_TABLE = "history-table"
+HISTORY_SUMMARY = "history-summary"
+HISTORY_EXPORT = "history-export"
+HISTORY_PREVIOUS = "history-previous"
+HISTORY_NEXT = "history-next"
+HISTORY_PAGE = "history-page"
+
+WHATIF_SESSION = "whatif-session"
+WHATIF_PROFILE = "whatif-profile"
+WHATIF_RULES = "whatif-rules"
+WHATIF_RUN = "whatif-run"
+WHATIF_COUNTS = "whatif-counts"
+WHATIF_GRAPH = "whatif-graph"
+WHATIF_MESSAGE = "whatif-message"
+
+PROFILE_PICK = "profile-pick"
+PROFILE_NAME = "profile-name"
+PROFILE_TITLE = "profile-title"
+PROFILE_RULES = "profile-rules"
+PROFILE_TECHNICAL = "profile-technical"
+PROFILE_ADD_RULE = "profile-add-rule"
+PROFILE_SAVE = "profile-save"
+PROFILE_MESSAGE = "profile-message"
+SETTINGS_LATCHING = "settings-latching"
+SETTINGS_ESCALATION = "settings-escalation"
+SETTINGS_AUDIO_PAUSE = "settings-audio-pause"
+SETTINGS_REMINDER = "settings-reminder"
+SETTINGS_WEBHOOK = "settings-webhook"
+SETTINGS_WEBHOOK_STATUS = "settings-webhook-status"
+SETTINGS_SAVE = "settings-save"
+SETTINGS_MESSAGE = "settings-message"
+SETTINGS_TICK = "settings-tick"
+
+
+def rule_cell(form: str, row: int | object, field: str | object) -> dict[str, object]:
+    """One field of one rule in an editable rules table ("profile" or "whatif")."""
+    return {"type": "rule-cell", "form": form, "row": row, "field": field}
+
+
+def rule_remove(form: str, row: int | object) -> dict[str, object]:
+    return {"type": "rule-remove", "form": form, "row": row}

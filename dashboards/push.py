@@ -18,6 +18,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from dashboards.components.tile import room_frame
+from dashboards.format import duration
 from monitor.storage.schema import to_ms
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,10 @@ class LivePush:
         self.seq += 1
         out: dict[str, Any] = {
             "seq": self.seq, "now": now.isoformat(), "sent_ms": int(time.time() * 1000),
-            "full": rooms is None, "rooms": {v.room: room_frame(v, now) for v in views},
+            "clock": f"{now.astimezone():%H:%M:%S}",
+            "full": rooms is None,
+            "rooms": {v.room: {**room_frame(v, now), **self._session(v.session_id, now)}
+                      for v in views},
             "storage_problem": self.station.recorder.problem,
         }
         if spark:
@@ -82,6 +86,18 @@ class LivePush:
         if trend:
             out["trend"] = trend
         return out
+
+    def _session(self, session_id: int | None, now: Any) -> dict[str, Any]:
+        """The session's phase and observation countdown for the tile and the room page."""
+        if session_id is None:
+            return {"session_id": None, "phase": "", "observation_left": ""}
+        try:
+            status = self.station.sessions.status(session_id, now)
+        except Exception:  # a session ended between the snapshot and now
+            return {"session_id": None, "phase": "", "observation_left": ""}
+        left = status.observation_left_s
+        return {"session_id": session_id, "phase": status.phase.replace("_", " "),
+                "observation_left": "" if left is None else duration(left)}
 
     def _trend_points(self) -> dict[str, dict[str, list[list[float]]]]:
         watched = set().union(*self._subscriptions.values()) if self._subscriptions else set()

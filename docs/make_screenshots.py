@@ -28,6 +28,11 @@ def shoot(rooms: int, speed: float, settle: float, shots: list[tuple[str, str]])
             wait_until(lambda: browser.execute_script("return window.ivmonLive.frames") > 2, 30)
             time.sleep(settle)  # let the scenarios raise their alarms
             for path, name in shots:
+                if path == "replay":
+                    # The hypertension room's session, scrubbed to where its alarm began.
+                    found = browser.execute_script(
+                        "return fetch('/api/sessions?room=r2').then(r => r.json());")
+                    path = f"/replay/{found[0]['id']}"
                 browser.get(server.url + path)
                 wait_until(lambda: browser.execute_script(
                     "return window.ivmonLive && window.ivmonLive.frames") > 2, 30)
@@ -40,5 +45,6 @@ def shoot(rooms: int, speed: float, settle: float, shots: list[tuple[str, str]])
 
 
 if __name__ == "__main__":
-    shoot(8, 10, 40, [("/", "central-station.png"), ("/room/r2", "room-page.png")])
+    shoot(8, 10, 40, [("/", "central-station.png"), ("/room/r2", "room-page.png"),
+                      ("replay", "replay-page.png")])
     shoot(32, 10, 20, [("/", "central-station-32.png")])

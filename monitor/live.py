@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.alarms.log import AlarmBook, AudioPause
-from monitor.alarms.model import Alarm, AlarmEvent
+from monitor.alarms.model import Alarm, AlarmEvent, Transition
 from monitor.bus import Bus
 from monitor.messages import DeviceStatus, LinkState, SessionEnded, SessionStarted
 from monitor.reading import Quality, Reading
@@ -69,6 +69,7 @@ class RoomView:
     session_id: int | None
     session_started: datetime | None
     audio: AudioPause | None = None  # the room's audio pause: until when, by whom
+    reminders: int = 0  # how many reminders have sounded: screens re-sound on each new one
 
     @property
     def top_alarm(self) -> Alarm | None:
@@ -88,6 +89,7 @@ class LiveState:
         # Alarms and audio pauses, built by the same events (and code) as the engine's.
         self._book = AlarmBook()
         self._watchers: list[Callable[[], None]] = []
+        self._reminders: dict[str, int] = {}
         self._dirty: set[str] = set()
         self.alarm_version = 0
 
@@ -140,6 +142,8 @@ class LiveState:
             self._room(event.room)
             self._dirty.add(event.room)
             self._book.apply(event)
+            if event.transition is Transition.REMINDER:
+                self._reminders[event.room] = self._reminders.get(event.room, 0) + 1
             self.alarm_version += 1
         for callback in self._watchers:
             callback()
@@ -184,7 +188,7 @@ class LiveState:
                 stale=age > BY_CODE[code].fresh_seconds, age_seconds=max(0.0, age))
         return RoomView(room.room, room.name, vitals, tuple(self._book.active(room.room)),
                         room.link, room.link_detail, room.session_id, room.session_started,
-                        self._book.audio(room.room))
+                        self._book.audio(room.room), self._reminders.get(room.room, 0))
 
     def trend(self, room: str, code: str, since: datetime) -> list[tuple[int, float]]:
         """The (ms, value) points of a vital from ``since`` on."""

@@ -122,11 +122,12 @@ class Station:
     def start_session(self, room: str, plan: SessionPlan | None = None) -> int:
         """Open a planned session in a room (the demo's simulated patients); return its id.
 
-        A session the room still has open from an earlier run is ended first."""
+        A session the room still has open (the station restarted, perhaps after a crash)
+        carries on instead: its alarms were restored from the log and must not start over."""
         plan = plan or SessionPlan()
         open_session = self.sessions.active(room)
         if open_session is not None:
-            self.sessions.end(open_session.id, "ivmon")
+            return open_session.id
         started = self.clock.now() - timedelta(seconds=plan.elapsed_seconds)
         return self.sessions.start(room, plan.label, at=started, source=plan.source,
                                    profile=self.config.alarm_profile, user="ivmon")

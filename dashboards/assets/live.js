@@ -90,7 +90,8 @@
         "Paused " + Math.floor(r.audio_paused_s / 60) + ":" +
         ("0" + (r.audio_paused_s % 60)).slice(-2) : "Pause");
       setText(t.querySelector('[data-field="alarm"]'), r.alarm || "\u00a0");
-      setText(t.querySelector('[data-field="session"]'), r.session);
+      setText(t.querySelector('[data-field="session"]'), r.session_id ? r.session : "");
+      setText(t.querySelector('[data-field="phase"]'), r.phase || "");
       setText(t.querySelector('[data-field="nibp-age"]'), r.nibp.age);
       setAttr(t.querySelector(".nibp"), "data-stale", String(r.nibp.stale));
       for (var code in r.values) {
@@ -105,6 +106,14 @@
     }
     var list = document.querySelector('[data-room-page="' + roomId + '"] #room-alarms');
     if (list) { renderAlarms(list, r.alarms); }
+    var panel = document.querySelector('[data-session-room="' + roomId + '"]');
+    if (panel) {
+      setAttr(panel, "data-session-id", r.session_id ? String(r.session_id) : "");
+      setText(panel.querySelector('[data-field="phase"]'), r.phase || "");
+      setText(panel.querySelector('[data-field="session"]'), r.session);
+      setText(panel.querySelector('[data-field="observation"]'),
+        r.observation_left ? " · observation left " + r.observation_left : "");
+    }
   }
 
   function renderAlarms(list, alarms) {
@@ -205,14 +214,33 @@
       drawSparks();
     }
     if (frame.full) {
-      setText(document.getElementById("station-clock"), frame.now.substr(11, 8));
+      setText(document.getElementById("station-clock"), frame.clock);
       updateTrend(frame.trend, frame.now);
     }
+    escalations();
     var storage = frame.storage_problem;
     if (state.connected) {
       if (storage) { banner("storage", storage); } else { banner("ok", ""); }
     }
     state.lastSentMs = frame.sent_ms;
+  }
+
+  function escalations() {
+    // A high alarm left unacknowledged too long is shown on every screen, whichever page.
+    var el = document.getElementById("escalation-banner");
+    if (!el) { return; }
+    var lines = [];
+    for (var id in lastFrame.rooms) {
+      var r = lastFrame.rooms[id];
+      (r.alarms || []).forEach(function (a) {
+        if (a.escalated && !a.acknowledged_by) {
+          var name = document.querySelector('.tile[data-room="' + id + '"] .room-name');
+          lines.push((name ? name.textContent : id) + ": " + a.message);
+        }
+      });
+    }
+    setAttr(el, "data-shown", String(lines.length > 0));
+    setText(el, lines.length ? "ESCALATED, still unacknowledged: " + lines.join(" | ") : "");
   }
 
   function drawSparks() {

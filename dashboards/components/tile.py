@@ -34,13 +34,14 @@ def room_frame(view: RoomView, now: datetime) -> dict[str, Any]:
     elapsed = (now - view.session_started).total_seconds() if view.session_started else None
     return {
         "priority": top.priority.word if top else "none",
-        "alarm": top.message if top else "",
+        "alarm": f"{top.message} · {top.since.astimezone():%H:%M}" if top else "",
         "alarm_kind": str(top.kind) if top else "",
         "alarm_count": len(view.alarms),
         "acknowledged": bool(top and top.acknowledged),
         "alarms": [{"id": a.id, "priority": a.priority.word, "message": a.message,
                     "kind": str(a.kind), "since": a.since.isoformat(),
-                    "acknowledged_by": a.acknowledged_by} for a in view.alarms],
+                    "acknowledged_by": a.acknowledged_by, "latched": a.latched,
+                    "escalated": a.escalated} for a in view.alarms],
         # The alarm the tile's Acknowledge button acts on: the most urgent not yet acknowledged.
         "ack_id": unacknowledged[0].id if unacknowledged else "",
         "link": str(view.link),
@@ -50,15 +51,16 @@ def room_frame(view: RoomView, now: datetime) -> dict[str, Any]:
         # unacknowledged one, unless audio is paused for the room.
         "sound": unacknowledged[0].priority.word if unacknowledged and not paused_s else "none",
         "audio_paused_s": paused_s,
-        "reminders": getattr(view, "reminders", 0),
+        "reminders": view.reminders,
+        "escalated": any(a.escalated for a in view.alarms),
+        "audio_paused_by": view.audio.by_user if view.audio and paused_s else "",
         "values": values,
         "nibp": {"text": nibp_text, "age": age(nibp_age), "stale": nibp_stale},
     }
 
 
 def _audio_paused_seconds(view: RoomView, now: datetime) -> int:
-    until = getattr(view, "audio_paused_until", None)
-    return max(0, int((until - now).total_seconds())) if until else 0
+    return max(0, int(view.audio_seconds_left(now)))
 
 
 def _numeric(code: str, frame: dict[str, Any], big: bool = True) -> html.Div:
@@ -91,8 +93,11 @@ def tile(view: RoomView, now: datetime, replay: bool = False) -> html.Div:
     return html.Div(
         [
             dcc.Link([html.Span(view.name, className="room-name"),
-                      html.Span(frame["session"], className="session-time",
-                                **{"data-field": "session", "title": "session time"})],
+                      html.Span([html.Span("", className="phase", **{"data-field": "phase"}),
+                                 html.Span(frame["session"], className="session-time",
+                                           **{"data-field": "session",
+                                              "title": "session time"})],
+                                className="session-info")],
                      href=f"/room/{view.room}", className="tile-head"),
             html.Div([_numeric(code, frame) for code in TILE_VITALS], className="numerics"),
             html.Div(

@@ -58,7 +58,7 @@ def test_hypertension_room_turns_red_with_value_and_limit(browser, demo: DemoSer
                what="the hypertension room to raise a high-priority alarm")
     alarm = browser.find_element(
         By.CSS_SELECTOR, f'.tile[data-room="{HYPERTENSION_ROOM}"] [data-field="alarm"]').text
-    match = re.fullmatch(r"SBP (\d+) > 180", alarm)
+    match = re.fullmatch(r"SBP (\d+) > 180 · \d\d:\d\d", alarm)
     assert match, alarm
     assert int(match.group(1)) > 180
     colour = browser.execute_script(
@@ -122,7 +122,8 @@ def test_dropped_link_is_shown_and_reconnects(browser, tmp_path) -> None:
         token = issue_kiosk_link(tmp_path)
         browser.get(f"{server.url}/kiosk/{token}")
         wait_until(lambda: browser.execute_script("return window.ivmonLive.frames") > 1, 20)
-        banner = browser.find_element(By.ID, "link-banner")
+        banner = wait_until(lambda: browser.find_element(By.ID, "link-banner"), 20,
+                            what="the page to render")
         server.stop()
         wait_until(lambda: banner.get_attribute("data-state") == "lost", 15,
                    what="the lost-link banner")
@@ -143,7 +144,8 @@ def test_sign_in_work_sign_out_then_refused(browser, demo: DemoServer) -> None:
     # Sent back to where the nurse was going, with live data under the strict CSP.
     wait_until(lambda: browser.current_url.endswith("/room/r1"), 20)
     wait_until(lambda: browser.execute_script("return window.ivmonLive.frames") > 2, 20)
-    assert "nurse (nurse)" in browser.find_element(By.CLASS_NAME, "topbar").text
+    wait_until(lambda: "nurse (nurse)" in browser.find_element(By.CLASS_NAME, "topbar").text,
+               20, what="the top bar naming who is signed in")
     console = [e["message"] for e in browser.get_log("browser")]
     assert not [m for m in console if "Content Security Policy" in m], console
     browser.find_element(By.CLASS_NAME, "signout").click()
