@@ -162,6 +162,8 @@ class Station:
         # Two books from one replay: the engine's and the screens' must not share state.
         self.alarms.engine.restore(replay(events))
         self.live.restore(replay(events))
+        # A session's reminders showing before the restart go on, not raised a second time.
+        self.sessions.restore_reminders(self.alarms.active())
         count = len(self.alarms.active())
         if count:
             log.info("restored %d active alarms from the alarm log", count)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Engine, insert, select, update
 
-from monitor.alarms.model import AlarmEvent, Kind, Priority, Transition
+from monitor.alarms.model import Alarm, AlarmEvent, Kind, Priority, Transition
 from monitor.clock import Clock
 from monitor.errors import IvmonError
 from monitor.history import (
@@ -330,6 +330,20 @@ class SessionManager:
                 if name == "observation":
                     done = f"{observation_title(live.rules)}: done"
                 self._emit(live, name, Transition.CLEARED, done, now)
+
+    def restore_reminders(self, alarms: Iterable[Alarm]) -> int:
+        """Reminders the alarm log says are showing (after a restart) are not raised again."""
+        count = 0
+        with self._lock:
+            for alarm in alarms:
+                if alarm.kind is not Kind.REMINDER or not alarm.id.startswith("rem"):
+                    continue
+                session, _, name = alarm.id[3:].partition("-")
+                live = self._live.get(int(session)) if session.isdigit() else None
+                if live is not None and name:
+                    live.raised[name] = alarm.message
+                    count += 1
+        return count
 
     def _emit(self, live: Timeline, name: str, transition: Transition, message: str,
               at: datetime) -> None:

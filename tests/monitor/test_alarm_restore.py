@@ -63,8 +63,12 @@ def test_the_alarm_log_survives_kill_9_and_the_alarm_carries_on(tmp_path: Path) 
             raised = conn.execute(select(AlarmEventRow.alarm_id).where(
                 AlarmEventRow.transition == "raised",
                 AlarmEventRow.alarm_id.in_(before))).scalars().all()
+            # Session reminders are prompts about the session, not the alarm condition: a
+            # reading still in the recorder's one-second batch at the kill can make a BP check
+            # due again, and that is right.
             new_raised = conn.execute(select(AlarmEventRow.vital).where(
                 AlarmEventRow.id > last_id, AlarmEventRow.room == "r2",
+                AlarmEventRow.kind != "reminder",
                 AlarmEventRow.transition == "raised")).scalars().all()
         assert sorted(raised) == sorted(before)  # one RAISED each, no duplicate
         # While the restored alarm is on, its condition raised no second alarm.
