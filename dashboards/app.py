@@ -63,6 +63,10 @@ def shell() -> html.Div:
                   action="/logout", method="post", className="signout-form"),
     ]
     return html.Div([
+        # The body learns the role so a kiosk hides controls it may not use (the server
+        # refuses them anyway).
+        html.Div(id="role-marker", **{"data-role": user.role.name.lower() if user else ""},
+                 hidden=True),
         html.Header([
             dcc.Link("ivmon", href="/", className="brand"),
             html.Span(st.config.station_name, className="station-name"),

@@ -23,6 +23,9 @@ from monitor.storage.schema import to_ms
 
 log = logging.getLogger(__name__)
 
+# Short words for a tile's corner; the room page spells the phase out too.
+PHASE_WORDS = {"pre-infusion": "pre", "pre_infusion": "pre", "infusion": "infusion",
+               "observation": "obs", "discharged": "done"}
 SPARK_SECONDS = 5.0  # sparklines move slowly; redraw them every 5 s, not every frame
 SEND_TIMEOUT = 2.0  # a screen that cannot take a frame this fast is dropped and reconnects
 
@@ -96,7 +99,7 @@ class LivePush:
         except Exception:  # a session ended between the snapshot and now
             return {"session_id": None, "phase": "", "observation_left": ""}
         left = status.observation_left_s
-        return {"session_id": session_id, "phase": status.phase.replace("_", " "),
+        return {"session_id": session_id, "phase": PHASE_WORDS.get(status.phase, status.phase),
                 "observation_left": "" if left is None else duration(left)}
 
     def _trend_points(self) -> dict[str, dict[str, list[list[float]]]]:

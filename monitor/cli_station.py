@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,10 +104,42 @@ def build_devices(config: Config, clock: Any) -> list[Any]:
     return devices
 
 
+def demo_events(station: Station) -> list[threading.Timer]:
+    """Record what the simulated patients go through (the model's infusion from 2 to 42 min)
+    as a nurse would: at the right moment, or at once for what already happened."""
+    from monitor.history import session_events
+    from simulators.physiology import INFUSION_SECONDS, INFUSION_START
+
+    timers = []
+    now = station.clock.now()
+    for info in station.sessions.active_sessions().values():
+        if info.source != "demo":
+            continue
+        done = {e.kind for e in session_events(station.db, info.id)}  # a resumed session
+        for offset, kind in ((INFUSION_START, "infusion_started"),
+                             (INFUSION_START + INFUSION_SECONDS, "infusion_stopped")):
+            if kind in done:
+                continue
+            at = info.started + timedelta(seconds=offset)
+            wait = (at - now).total_seconds() / station.clock.speed
+
+            def record(sid: int = info.id, kind: str = kind, at: datetime | None = None) -> None:
+                with contextlib.suppress(IvmonError):  # the session may have ended since
+                    station.sessions.event(sid, kind, "simulated", "demo", at=at)
+
+            if wait <= 0:
+                record(at=at)
+            else:
+                timer = threading.Timer(wait, record)
+                timer.daemon = True
+                timer.start()
+                timers.append(timer)
+    return timers
+
+
 def run_station(config: Config, station: Station, sessions: dict[str, SessionPlan],
-                seconds: float = 0) -> int:
+                seconds: float = 0, demo: bool = False) -> int:
     """Start the station and serve the dashboard until interrupted (or for ``seconds``)."""
-    import threading
 
     import uvicorn
 
@@ -115,6 +150,7 @@ def run_station(config: Config, station: Station, sessions: dict[str, SessionPla
                                        log_level="warning", lifespan="on",
                                        ws_ping_interval=20, ws_ping_timeout=20))
     station.start(sessions)
+    timers = demo_events(station) if demo else []
     shown = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     print(f"ivmon is running with {len(config.rooms)} rooms. Open http://{shown}:{config.port}/ "
           f"in a browser. Data: {_where(config)}. Stop with Ctrl-C.", flush=True)
@@ -123,6 +159,8 @@ def run_station(config: Config, station: Station, sessions: dict[str, SessionPla
     try:
         uv.run()
     finally:
+        for timer in timers:
+            timer.cancel()
         station.stop()
     if not uv.started:
         raise IvmonError(f"Could not listen on {config.host}:{config.port}; is another program "
@@ -198,7 +236,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         clock = ScaledClock(args.speed)
         station = Station(config, build_devices(config, clock), clock=clock)
         _announce_demo_accounts(station)
-        return run_station(config, station, plans, seconds=args.seconds)
+        return run_station(config, station, plans, seconds=args.seconds, demo=True)
     from simulators.pty import PtyMonitor
 
     protocols = [args.protocol or SERIAL_PROTOCOLS[(i + 1) % 3] for i in range(args.rooms)]
@@ -216,7 +254,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         clock = ScaledClock(args.speed)
         station = Station(config, build_devices(config, clock), clock=clock)
         _announce_demo_accounts(station)
-        return run_station(config, station, plans, seconds=args.seconds)
+        return run_station(config, station, plans, seconds=args.seconds, demo=True)
     finally:
         for monitor in monitors:
             monitor.close()

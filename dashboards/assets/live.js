@@ -234,13 +234,12 @@
       var r = lastFrame.rooms[id];
       (r.alarms || []).forEach(function (a) {
         if (a.escalated && !a.acknowledged_by) {
-          var name = document.querySelector('.tile[data-room="' + id + '"] .room-name');
-          lines.push((name ? name.textContent : id) + ": " + a.message);
+          lines.push((r.name || id) + " " + a.message);
         }
       });
     }
     setAttr(el, "data-shown", String(lines.length > 0));
-    setText(el, lines.length ? "ESCALATED, still unacknowledged: " + lines.join(" | ") : "");
+    setText(el, lines.length ? "ESCALATED, unacknowledged: " + lines.join(" · ") : "");
   }
 
   function drawSparks() {
@@ -252,7 +251,13 @@
     }
   }
 
+  function syncRole() {
+    var marker = document.getElementById("role-marker");
+    if (marker) { setAttr(document.body, "data-role", marker.getAttribute("data-role")); }
+  }
+
   function syncPage() {
+    syncRole();
     // After Dash renders a page, bring its tiles to the newest frame and subscribe to the
     // room whose trends are on screen.
     if (lastFrame) {

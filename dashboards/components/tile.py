@@ -33,6 +33,7 @@ def room_frame(view: RoomView, now: datetime) -> dict[str, Any]:
     unacknowledged = [a for a in view.alarms if not a.acknowledged]
     elapsed = (now - view.session_started).total_seconds() if view.session_started else None
     return {
+        "name": view.name,
         "priority": top.priority.word if top else "none",
         "alarm": f"{top.message} · {top.since.astimezone():%H:%M}" if top else "",
         "alarm_kind": str(top.kind) if top else "",

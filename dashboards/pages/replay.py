@@ -19,6 +19,7 @@ from dash import (
     html,
     no_update,
 )
+from sqlalchemy import func, select
 
 from dashboards import ids
 from dashboards.components.tile import tile
@@ -37,7 +38,7 @@ from monitor.history import (
     session_span,
     snapshot,
 )
-from monitor.storage.schema import from_ms, to_ms
+from monitor.storage.schema import ReadingRow, from_ms, to_ms
 from monitor.vitals import BY_CODE
 
 dash.register_page(__name__, path_template="/replay/<session_id>", title="ivmon · replay",
@@ -75,6 +76,11 @@ def layout(session_id: str | None = None, **_query: str) -> html.Div:
     start_ms, end_ms = session_span(info, st.db)
     fig, _, _ = _figure(info.id, start_ms, end_ms)
     length = max(1, (end_ms - start_ms) // 1000)
+    # Open at the first reading: a session may begin before its monitor was connected.
+    with st.db.connect() as conn:
+        first_ms = conn.execute(select(func.min(ReadingRow.received_ms))
+                                .where(ReadingRow.session_id == info.id)).scalar()
+    opening = max(0, min(length, ((first_ms or start_ms) - start_ms) // 1000))
     facts = [f"{st.rooms.get(info.room, info.room)}", info.label or "no label",
              info.protocol or "", f"started {info.started:%Y-%m-%d %H:%M}",
              f"length {duration(length)}"]
@@ -91,7 +97,7 @@ def layout(session_id: str | None = None, **_query: str) -> html.Div:
                            id=ids.REPLAY_SPEED, inline=True, className="speed"),
             html.Span("", id=ids.REPLAY_TIME, className="replay-time"),
         ], className="replay-controls"),
-        dcc.Slider(0, length, 1, value=0, id=ids.REPLAY_SLIDER, marks=None, updatemode="drag",
+        dcc.Slider(0, length, 1, value=opening, id=ids.REPLAY_SLIDER, marks=None, updatemode="drag",
                    tooltip={"always_visible": False}),
         html.Div([
             dcc.Graph(id=ids.REPLAY_GRAPH, figure=fig, className="replay-graph",
