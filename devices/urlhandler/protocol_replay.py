@@ -19,7 +19,9 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from serial.serialutil import PortNotOpenError, SerialBase, SerialException
+from serial.serialutil import PortNotOpenError, SerialException
+
+from devices.urlhandler.virtual import VirtualLine
 
 LINE_RATE = 1920.0  # bytes/s of a 19200 bit/s line at 10 bits per byte
 _OPTIONS = ("speed", "loop")
@@ -55,7 +57,7 @@ def parse_replay_url(url: str) -> tuple[Path, float, bool]:
     return Path(path), speed, loop
 
 
-class Serial(SerialBase):
+class Serial(VirtualLine):
     """A pyserial port that reads a capture file at a chosen multiple of the line rate."""
 
     def open(self) -> None:
@@ -88,9 +90,6 @@ class Serial(SerialBase):
 
     def close(self) -> None:
         self.is_open = False
-
-    def _reconfigure_port(self) -> None:
-        pass  # a capture has no baud rate or framing to set
 
     def _available(self) -> int:
         """Bytes the line would have delivered by now and the reader has not taken."""
@@ -144,33 +143,6 @@ class Serial(SerialBase):
     def reset_input_buffer(self) -> None:
         pass  # the capture is the line, not a buffer: nothing to throw away
 
-    def reset_output_buffer(self) -> None:
-        pass
-
-    @property
-    def cts(self) -> bool:
-        return True
-
-    @property
-    def dsr(self) -> bool:
-        return True
-
-    @property
-    def ri(self) -> bool:
-        return False
-
-    @property
-    def cd(self) -> bool:
-        return True
-
-    def _update_rts_state(self) -> None:
-        pass
-
-    def _update_dtr_state(self) -> None:
-        pass
-
-    def _update_break_state(self) -> None:
-        pass
 
 
 __all__ = ["GRAMMAR", "LINE_RATE", "Serial", "parse_replay_url"]

@@ -18,8 +18,9 @@ import time
 import urllib.parse
 
 import serial
-from serial.serialutil import PortNotOpenError, SerialBase, SerialException
+from serial.serialutil import PortNotOpenError, SerialException
 
+from devices.urlhandler.virtual import VirtualLine
 from simulators.emulators.registry import EMULATORS, make_emulator
 from simulators.physiology import SessionModel
 from simulators.scenarios import SCENARIOS
@@ -64,7 +65,7 @@ def parse_sim_url(url: str) -> dict[str, object]:
     return settings
 
 
-class Serial(SerialBase):
+class Serial(VirtualLine):
     """A pyserial port whose far end is a simulated monitor."""
 
     def open(self) -> None:
@@ -88,9 +89,6 @@ class Serial(SerialBase):
 
     def close(self) -> None:
         self.is_open = False
-
-    def _reconfigure_port(self) -> None:
-        pass  # baud rate and framing mean nothing to a simulated line
 
     def _produce(self) -> None:
         due = int((time.monotonic() - self._t0) * self._speed) + 1
@@ -144,33 +142,6 @@ class Serial(SerialBase):
         with self._lock:
             self._buffer.clear()
 
-    def reset_output_buffer(self) -> None:
-        pass
-
-    @property
-    def cts(self) -> bool:
-        return True
-
-    @property
-    def dsr(self) -> bool:
-        return True
-
-    @property
-    def ri(self) -> bool:
-        return False
-
-    @property
-    def cd(self) -> bool:
-        return True
-
-    def _update_rts_state(self) -> None:
-        pass
-
-    def _update_dtr_state(self) -> None:
-        pass
-
-    def _update_break_state(self) -> None:
-        pass
 
 
 # pyserial looks this name up by convention; keep the module importable without side effects.

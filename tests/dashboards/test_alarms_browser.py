@@ -36,6 +36,16 @@ def tile(browser, room: str):  # type: ignore[no-untyped-def]
     return browser.find_element(By.CSS_SELECTOR, f'.tile[data-room="{room}"]')
 
 
+def press(browser, room: str, action: str) -> None:  # type: ignore[no-untyped-def]
+    """Point at a tile, as a nurse would, then press one of its buttons."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(browser).move_to_element(tile(browser, room)).perform()
+    button = tile(browser, room).find_element(By.CSS_SELECTOR, f'[data-action="{action}"]')
+    wait_until(button.is_displayed, 5, what=f"the {action} button")
+    button.click()
+
+
 def animation(browser, room: str) -> str:
     return browser.execute_script(
         "var s = getComputedStyle(document.querySelector("
@@ -57,12 +67,12 @@ def test_acknowledged_in_one_browser_turns_steady_in_the_other(server: DemoServe
         assert animation(b, HYPERTENSION) == "ivmon-flash 0.5s"
         assert "SBP" in tile(b, HYPERTENSION).find_element(By.CLASS_NAME, "alarm").text
     # The viewer may not acknowledge: the server refuses and the screen says why.
-    tile(viewer, HYPERTENSION).find_element(By.CSS_SELECTOR, '[data-action="ack"]').click()
+    press(viewer, HYPERTENSION, "ack")
     toast = wait_until(lambda: viewer.find_element(By.ID, "toast"), 10, what="a refusal")
     wait_until(lambda: "nurse role" in toast.text, 10, what="the refusal in words")
     assert tile(viewer, HYPERTENSION).get_attribute("data-acknowledged") == "false"
     # The nurse acknowledges; both screens turn steady.
-    tile(nurse, HYPERTENSION).find_element(By.CSS_SELECTOR, '[data-action="ack"]').click()
+    press(nurse, HYPERTENSION, "ack")
     for b in (nurse, viewer):
         wait_until(lambda b=b: animation(b, HYPERTENSION).startswith("none"), 20,
                    what="a steady (acknowledged) alarm on every screen")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine, insert
 
 from monitor.history import (
@@ -22,22 +20,8 @@ from monitor.history import (
     session_vitals,
     snapshot,
 )
-from monitor.storage.database import migrate, open_database
 from monitor.storage.schema import AlarmEventRow, to_ms
 from tests.monitor.session_data import T0, hr_at, record_session
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = open_database(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def room() -> str:
-    return f"r-{uuid.uuid4().hex[:8]}"
 
 
 def test_find_sessions_by_room_date_label_and_alarms(db: Engine, room: str) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +19,6 @@ from monitor.history import get_session, readings, session_events
 from monitor.imports import DataImportError
 from monitor.imports.csv import import_csv
 from monitor.imports.wfdb import import_record, read_header
-from monitor.storage.database import migrate, open_database
 from monitor.storage.schema import ReadingRow, SessionRow, to_ms
 from tests.conftest import SHARED_DATA
 from tests.monitor.session_data import record_session
@@ -33,17 +30,6 @@ CSV_COLUMNS = {"HR_bpm": "hr", "PULSE_bpm": "pr", "RESP_pm": "rr", "SpO2_%": "sp
                "NBPMean_mmHg": "nibp_mean"}
 
 
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = open_database(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def room() -> str:
-    return f"r-{uuid.uuid4().hex[:8]}"
 
 
 def expected_from_the_csv_conversion() -> Counter[str]:

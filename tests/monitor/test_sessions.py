@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,21 +16,7 @@ from monitor.reading import Reading
 from monitor.recorder import Recorder
 from monitor.session_rules import parse_bp
 from monitor.sessions import SessionError, SessionManager
-from monitor.storage.database import migrate, open_database
 from monitor.storage.schema import SessionRow
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = open_database(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def room() -> str:
-    return f"r-{uuid.uuid4().hex[:8]}"
 
 
 class Ward:

@@ -3,12 +3,9 @@ alarm events committed before anyone sees them, and a database that goes away an
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, UniqueConstraint, create_engine, func, inspect, select, text
 
 from monitor.alarms import AlarmEngine, AlarmEvent, Kind, Priority, Transition, profile
@@ -24,18 +21,6 @@ READINGS = ReadingRow.__table__
 ALARMS = AlarmEventRow.__table__
 
 
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = open_database(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def room() -> str:
-    # PostgreSQL keeps one schema for the session: each test writes to a room of its own.
-    return f"r-{uuid.uuid4().hex[:8]}"
 
 
 def at(seconds: float) -> datetime:
