@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from dashboards.context import station
 from dashboards.security import client_address, require
 from monitor.accounts import Role, User
+from monitor.alarms.profiles import rules_from_json
 from monitor.audit import AuditLog
-from monitor.errors import AlarmNotFound, IvmonError
+from monitor.errors import AlarmNotFound, AlarmRulesError, IvmonError
 from monitor.sessions import EVENT_KINDS, PROTOCOLS, SessionError
 
 
@@ -40,6 +41,14 @@ class SessionIn(BaseModel):
 class EventIn(BaseModel):
     kind: str = Field(description=f"one of {', '.join(EVENT_KINDS)}")
     detail: str = Field("", max_length=500)
+
+
+class LimitsIn(BaseModel):
+    rules: list[dict[str, Any]] = Field(
+        description="rules as in /api/profiles, e.g. {\"vital\": \"nibp_sys\", "
+                    "\"condition\": \">\", \"limit\": 190, \"priority\": \"high\"}; "
+                    "an empty list goes back to the profile")
+    reason: str = Field(min_length=3, max_length=500, description="why, for the alarm log")
 
 
 class DischargeIn(BaseModel):
@@ -89,6 +98,24 @@ def build_commands_router(audit: AuditLog) -> APIRouter:
                      client_address(request.scope))
         view = station().live.snapshot(station().clock.now(), [room])[0]
         return {"room": room, "paused_s": round(view.audio_seconds_left(station().clock.now()))}
+
+    @router.post("/rooms/{room}/limits",
+                 summary="Change alarm limits for the room's current session only (nurse)")
+    def limits(room: str, body: LimitsIn, request: Request, user: User = nurse) -> dict[str, Any]:
+        if room not in station().rooms:
+            raise HTTPException(404, f"There is no room {room!r}.")
+        try:
+            rules = rules_from_json(body.rules)  # checked alone and together
+            station().override_limits(room, rules, user.name, body.reason)
+        except AlarmRulesError as exc:
+            raise HTTPException(400, {"detail": "These limits are not valid.",
+                                      "problems": list(exc.problems)}) from None
+        except IvmonError as exc:
+            raise HTTPException(503, str(exc)) from None
+        audit.append(user.name, "session limits changed", room,
+                     {"reason": body.reason, "rules": body.rules},
+                     client_address(request.scope))
+        return {"room": room, "rules": len(rules), "by": user.name}
 
     @router.post("/rooms/{room}/sessions", status_code=201, summary="Start a session (nurse)")
     def start(room: str, body: SessionIn, request: Request, user: User = nurse) -> dict[str, Any]:
