@@ -18,8 +18,9 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from dashboards.components.tile import room_frame
+from dashboards.figures import TREND_CODES
 from dashboards.format import duration
-from monitor.storage.schema import to_ms
+from monitor.storage.schema import from_ms, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +109,10 @@ class LivePush:
         now_ms = to_ms(self.station.clock.now())
         for room in watched:
             cursor = self._trend_cursor.get(room, now_ms)
-            from_time = self.station.clock.now().fromtimestamp(cursor / 1000,
-                                                                self.station.clock.now().tzinfo)
             points: dict[str, list[list[float]]] = {}
             newest = cursor
-            for code in ("hr", "pr", "spo2", "rr", "nibp_sys", "nibp_dia", "nibp_mean"):
-                pts = [[ms, v] for ms, v in live_trend(self.station, room, code, from_time)
+            for code in TREND_CODES:
+                pts = [[ms, v] for ms, v in self.station.live.trend(room, code, from_ms(cursor))
                        if ms > cursor]
                 if pts:
                     points[code] = pts
@@ -188,10 +187,6 @@ class LivePush:
     def _forget(self, ws: WebSocket) -> None:
         self.clients.discard(ws)
         self._subscriptions.pop(ws, None)
-
-
-def live_trend(station: Any, room: str, code: str, since: Any) -> list[tuple[int, float]]:
-    return station.live.trend(room, code, since)
 
 
 def _compact(series: list[float | None]) -> list[int | None]:

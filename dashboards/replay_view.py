@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from monitor.alarms.model import Alarm, Kind, Priority
 from monitor.history import SessionInfo, Snapshot
@@ -33,6 +33,4 @@ def room_view(info: SessionInfo, name: str, snap: Snapshot) -> RoomView:
 
 
 def at_offset(info: SessionInfo, seconds: float) -> datetime:
-    from datetime import timedelta
-
     return info.started + timedelta(seconds=seconds)

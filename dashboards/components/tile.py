@@ -10,7 +10,6 @@ from dash import dcc, html
 from dashboards import ids
 from dashboards.format import age, duration, nibp
 from monitor.live import RoomView
-from monitor.messages import LinkState
 from monitor.vitals import BY_CODE, format_value
 
 TILE_VITALS = ("hr", "spo2", "rr")
@@ -130,8 +129,3 @@ def tile(view: RoomView, now: datetime, replay: bool = False) -> html.Div:
            "data-alarm-kind": frame["alarm_kind"]},
     )
 
-
-def link_words(state: str) -> str:
-    """How a tile names its link state when it is not fine."""
-    return {LinkState.SILENT: "NO DATA", LinkState.LOST: "LINK LOST",
-            LinkState.CONNECTING: "CONNECTING"}.get(LinkState(state), "")

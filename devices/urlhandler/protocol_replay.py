@@ -60,15 +60,8 @@ def parse_replay_url(url: str) -> tuple[Path, float, bool]:
 class Serial(VirtualLine):
     """A pyserial port that reads a capture file at a chosen multiple of the line rate."""
 
-    def open(self) -> None:
-        if self._port is None:
-            raise SerialException("Port must be configured before it can be used.")
-        if self.is_open:
-            raise SerialException("Port is already open.")
-        try:
-            path, speed, loop = parse_replay_url(self._port)
-        except ValueError as exc:
-            raise SerialException(str(exc)) from None
+    def _open_url(self, url: str) -> None:
+        path, speed, loop = parse_replay_url(url)
         problem = None
         try:
             self._data = path.read_bytes()
@@ -86,7 +79,6 @@ class Serial(VirtualLine):
         self._played = 0  # bytes handed out since open, across loops
         self._lock = threading.Lock()
         self._t0 = time.monotonic()
-        self.is_open = True
 
     def close(self) -> None:
         self.is_open = False

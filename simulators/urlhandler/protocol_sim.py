@@ -18,7 +18,7 @@ import time
 import urllib.parse
 
 import serial
-from serial.serialutil import PortNotOpenError, SerialException
+from serial.serialutil import PortNotOpenError
 
 from devices.urlhandler.virtual import VirtualLine
 from simulators.emulators.registry import EMULATORS, make_emulator
@@ -68,15 +68,8 @@ def parse_sim_url(url: str) -> dict[str, object]:
 class Serial(VirtualLine):
     """A pyserial port whose far end is a simulated monitor."""
 
-    def open(self) -> None:
-        if self._port is None:
-            raise SerialException("Port must be configured before it can be used.")
-        if self.is_open:
-            raise SerialException("Port is already open.")
-        try:
-            settings = parse_sim_url(self._port)
-        except ValueError as exc:
-            raise SerialException(str(exc)) from None
+    def _open_url(self, url: str) -> None:
+        settings = parse_sim_url(url)
         self._speed = float(settings["speed"])  # type: ignore[arg-type]
         self._model = SessionModel(str(settings["scenario"]), int(settings["seed"]),  # type: ignore[arg-type]
                                    offset=float(settings["offset"]))  # type: ignore[arg-type]
@@ -85,7 +78,6 @@ class Serial(VirtualLine):
         self._lock = threading.Lock()
         self._t0 = time.monotonic()
         self._emitted = 0  # simulated seconds already turned into bytes
-        self.is_open = True
 
     def close(self) -> None:
         self.is_open = False
